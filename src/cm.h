@@ -1,0 +1,298 @@
+/*
+ * cm.h: the public interface of libcm, the opencm engine.
+ *
+ * Every front end (cmctl, cm-awb, cm-ra) uses only what is declared here.
+ * Calls return 0 or a negative CM_ERR_* value; the detail of a failure is
+ * in cm_ctx_errmsg().  The engine never prints, prompts or exits: secrets
+ * reach it through struct cm_ui_ops.
+ */
+#ifndef CM_H
+#define CM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define CM_OK			  0
+#define CM_ERR_NOMEM		 -1
+#define CM_ERR_INVAL		 -2
+#define CM_ERR_CRYPTO		 -3
+#define CM_ERR_DB		 -4
+#define CM_ERR_TOKEN		 -5
+#define CM_ERR_POLICY		 -6
+#define CM_ERR_DENIED		 -7
+#define CM_ERR_NOTFOUND		 -8
+#define CM_ERR_EXISTS		 -9
+#define CM_ERR_BUSY		-10
+#define CM_ERR_AUDIT		-11
+#define CM_ERR_INTERNAL		-12
+
+/* RFC 5280 5.3.1 CRLReason values. */
+enum cm_reason {
+	CM_REASON_UNSPECIFIED = 0,
+	CM_REASON_KEY_COMPROMISE = 1,
+	CM_REASON_CA_COMPROMISE = 2,
+	CM_REASON_AFFILIATION_CHANGED = 3,
+	CM_REASON_SUPERSEDED = 4,
+	CM_REASON_CESSATION_OF_OPERATION = 5,
+	CM_REASON_CERTIFICATE_HOLD = 6,
+	CM_REASON_REMOVE_FROM_CRL = 8,
+	CM_REASON_PRIVILEGE_WITHDRAWN = 9,
+	CM_REASON_AA_COMPROMISE = 10
+};
+
+struct cm_ctx;
+
+/*
+ * Callbacks through which the engine asks the front end for secrets.
+ * get_secret() writes a NUL-terminated secret of at most len - 1 bytes
+ * into buf and returns 0, or a negative CM_ERR_* (CM_ERR_DENIED when no
+ * secret can be had).  With confirm set the front end asks twice.
+ */
+struct cm_ui_ops {
+	int	(*get_secret)(void *arg, const char *prompt, int confirm,
+		    char *buf, size_t len);
+	void	*arg;
+};
+
+/* ctx.c */
+int		 cm_ctx_new(struct cm_ctx **);
+void		 cm_ctx_free(struct cm_ctx *);
+void		 cm_ctx_set_ui(struct cm_ctx *, const struct cm_ui_ops *);
+int		 cm_ctx_set_actor(struct cm_ctx *, const char *);
+const char	*cm_ctx_errmsg(const struct cm_ctx *);
+const char	*cm_strerror(int);
+int		 cm_config_load(struct cm_ctx *, const char *, int);
+const char	*cm_config_get(const struct cm_ctx *, const char *);
+void		 cm_free(void *);
+
+/* store.c */
+int		 cm_db_create(struct cm_ctx *, const char *);
+int		 cm_db_open(struct cm_ctx *, const char *);
+const char	*cm_db_path(const struct cm_ctx *);
+
+/* util.c */
+int		 cm_duration_parse(struct cm_ctx *, const char *, const char *,
+		    time_t, time_t *);
+int		 cm_time_parse(struct cm_ctx *, const char *, const char *,
+		    time_t *);
+void		 cm_time_format(time_t, char *, size_t);
+int		 cm_file_read(struct cm_ctx *, const char *, unsigned char **,
+		    size_t *);
+
+/* Key Registry (key.c). */
+struct cm_key_req {
+	const char	*name;
+	const char	*type;		/* rsa:2048 ... ec:p256 ... ed25519 */
+};
+
+struct cm_key_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*identifier;
+	const char	*algorithm;
+	const char	*device;
+	const char	*state;		/* "in use", "retired", "removed" */
+	time_t		 created;
+	const unsigned char *spki;	/* SubjectPublicKeyInfo, DER */
+	size_t		 spki_len;
+};
+
+typedef int (*cm_key_cb)(void *, const struct cm_key_info *);
+int	cm_key_create(struct cm_ctx *, const struct cm_key_req *);
+int	cm_key_retire(struct cm_ctx *, const char *);
+int	cm_key_remove(struct cm_ctx *, const char *);
+int	cm_key_list(struct cm_ctx *, const char *, const char *, cm_key_cb,
+	    void *);
+
+/* CAs (ca.c). */
+struct cm_ca_req {
+	const char	*name;
+	const char	*key;
+	const char	*subject;
+	const char	*issuer;	/* NULL: self-signed */
+	const char	*validity;	/* default "10y" */
+	int		 pathlen;	/* -1: none */
+	const char	*crl_interval;	/* default "24h" */
+	const char	*delta_interval; /* default "0": no delta CRLs */
+	const char	*cdp;
+	const char	*aia;
+};
+
+struct cm_ca_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*key;
+	const char	*key_identifier;
+	const char	*subject;
+	const char	*issuer;	/* CA name, "self-signed" or "external" */
+	const char	*state;		/* "active", "pending", "revoked" */
+	const char	*serial;
+	time_t		 not_before;
+	time_t		 not_after;
+	long		 crl_interval;
+	long		 delta_interval;
+	const char	*cdp;
+	const char	*aia;
+	int		 pathlen;
+	int64_t		 next_crl_number;
+	const unsigned char *cert;	/* DER; NULL while pending */
+	size_t		 cert_len;
+};
+
+typedef int (*cm_ca_cb)(void *, const struct cm_ca_info *);
+int	cm_ca_create(struct cm_ctx *, const struct cm_ca_req *);
+int	cm_ca_request(struct cm_ctx *, const struct cm_ca_req *,
+	    unsigned char **, size_t *);
+int	cm_ca_import(struct cm_ctx *, const char *, const unsigned char *,
+	    size_t);
+int	cm_ca_revoke(struct cm_ctx *, const char *, const char *);
+int	cm_ca_list(struct cm_ctx *, const char *, cm_ca_cb, void *);
+int	cm_ca_export(struct cm_ctx *, const char *, int, unsigned char **,
+	    size_t *);
+
+/* Certificate procedures (procedure.c, format.c). */
+struct cm_cert_procedure_req {
+	const char	*name;
+	const char	*ca;
+	const char	*format;
+	const char	*key_usage;	/* comma list, NULL: the format's */
+	const char	*eku;
+	const char	*validity;	/* default "365d" */
+	const char	*digest;	/* default "sha256" */
+	const char	*chain;		/* none, ca, full; default "none" */
+	const char	*allow_keys;
+	const char * const *fields;	/* KEY=VALUE */
+	size_t		 nfields;
+};
+
+struct cm_cert_procedure_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*ca;
+	const char	*format;
+	const char	*key_usage;
+	const char	*eku;
+	const char	*validity;
+	const char	*digest;
+	const char	*chain;
+	const char	*allow_keys;
+	const char	*fields;	/* KEY=VALUE lines */
+	const char	*state;		/* "usable" or why it is not */
+};
+
+typedef int (*cm_cert_procedure_cb)(void *,
+    const struct cm_cert_procedure_info *);
+int	cm_cert_procedure_create(struct cm_ctx *,
+	    const struct cm_cert_procedure_req *);
+int	cm_cert_procedure_list(struct cm_ctx *, const char *,
+	    cm_cert_procedure_cb, void *);
+const char *const *cm_formats(void);
+
+/* Issuance (issue.c). */
+struct cm_issue_req {
+	const char	*procedure;
+	const unsigned char *csr;	/* PEM or DER PKCS#10 */
+	size_t		 csr_len;
+	const char	*csr_name;	/* names the request in messages */
+	const char	*subject;	/* NULL: the request's */
+	const char	*san;		/* DNS:a,IP:b,email:c,URI:d */
+	int		 der;		/* output DER instead of PEM */
+};
+
+struct cm_issued {
+	char		 serial[41];
+	unsigned char	*data;		/* PEM (with chain) or DER */
+	size_t		 len;
+};
+
+int	cm_cert_issue(struct cm_ctx *, const struct cm_issue_req *,
+	    struct cm_issued *);
+int	cm_cert_issue_batch(struct cm_ctx *, const struct cm_issue_req *,
+	    size_t, struct cm_issued *);
+void	cm_issued_clear(struct cm_issued *);
+
+/* Certificates (issue.c, revoke.c). */
+struct cm_cert_filter {
+	const char	*ca;
+	const char	*subject_prefix;
+	const char	*status;	/* valid, hold, revoked, expired */
+	int		 expiring_days;	/* -1: any */
+	int		 limit;		/* 0: no limit */
+};
+
+struct cm_cert_info {
+	int64_t		 id;
+	const char	*serial;
+	const char	*ca;
+	const char	*subject;
+	const char	*procedure;
+	const char	*status;
+	time_t		 not_before;
+	time_t		 not_after;
+	time_t		 issued;
+	const char	*reason;	/* when revoked or on hold */
+	time_t		 revocation_time;
+	const unsigned char *der;
+	size_t		 der_len;
+};
+
+typedef int (*cm_cert_cb)(void *, const struct cm_cert_info *);
+int	cm_cert_list(struct cm_ctx *, const struct cm_cert_filter *,
+	    cm_cert_cb, void *);
+int	cm_cert_show(struct cm_ctx *, const char *, const char *, cm_cert_cb,
+	    void *);
+
+struct cm_revoke_req {
+	const char	*serial;
+	const char	*ca;		/* NULL: the only CA with that serial */
+	const char	*reason;	/* RFC 5280 name */
+	const char	*time;		/* NULL: now */
+};
+
+int	cm_cert_revoke(struct cm_ctx *, const struct cm_revoke_req *);
+int	cm_cert_release(struct cm_ctx *, const char *, const char *);
+int	cm_reason_parse(const char *);
+const char *cm_reason_name(int);
+
+/* CRLs (crl.c). */
+struct cm_crl_info {
+	int64_t		 number;
+	const char	*ca;
+	int		 delta;
+	int64_t		 base_number;
+	time_t		 this_update;
+	time_t		 next_update;
+	int64_t		 entries;
+	const unsigned char *der;
+	size_t		 der_len;
+};
+
+typedef int (*cm_crl_cb)(void *, const struct cm_crl_info *);
+int	cm_crl_issue(struct cm_ctx *, const char *, int, int64_t *);
+int	cm_crl_list(struct cm_ctx *, const char *, int64_t, cm_crl_cb, void *);
+
+/* Audit log (audit.c). */
+struct cm_audit_info {
+	int64_t		 seq;
+	time_t		 time;
+	const char	*actor;
+	const char	*action;
+	const char	*object;
+	const char	*result;
+	const char	*detail;
+};
+
+typedef int (*cm_audit_cb)(void *, const struct cm_audit_info *);
+int	cm_audit_list(struct cm_ctx *, time_t, int, cm_audit_cb, void *);
+int	cm_audit_verify(struct cm_ctx *, int64_t *, int64_t *);
+
+/* Lint (lint.c): RFC 5280 checks that openssl verify does not make. */
+int	cm_lint_cert_der(struct cm_ctx *, const unsigned char *, size_t);
+int	cm_lint_crl_der(struct cm_ctx *, const unsigned char *, size_t);
+
+/* PEM helpers for front ends (x509.c). */
+int	cm_pem_encode(struct cm_ctx *, const char *, const unsigned char *,
+	    size_t, unsigned char **, size_t *);
+
+#endif /* CM_H */

@@ -1,0 +1,210 @@
+/*
+ * extern.h: libcm's private interface, prototypes listed by file.
+ */
+#ifndef CM_EXTERN_H
+#define CM_EXTERN_H
+
+#include <stdarg.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cm.h"
+
+#define CM_APPLICATION_ID	0x4f434d44	/* "OCMD" */
+#define CM_ERRMSG_MAX		1024
+
+struct store;
+struct store_row;
+struct signer;
+
+struct cm_conf_entry {
+	char	*key;
+	char	*value;
+};
+
+struct cm_ctx {
+	struct store		*store;
+	char			*db_path;
+	int			 readonly;
+	int			 busy_ms;
+	int			 sync_full;
+	char			 errmsg[CM_ERRMSG_MAX];
+	struct cm_ui_ops	 ui;
+	char			*actor;
+	struct cm_conf_entry	*conf;
+	size_t			 nconf;
+	char			*conf_path;
+	char			*passphrase;	/* key store */
+	int			 ks_ok;		/* passphrase verified */
+	struct signer		*signers;	/* open signers, by key id */
+};
+
+/* ctx.c */
+int		 cm_err(struct cm_ctx *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+int		 cm_err_ssl(struct cm_ctx *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 cm_err_prefix(struct cm_ctx *, const char *);
+
+/* util.c */
+char		*cm_strdup(const char *);
+int		 cm_asprintf(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 cm_hex(const unsigned char *, size_t, char *);
+int		 cm_split(const char *, char, char ***, size_t *);
+void		 cm_split_free(char **, size_t);
+int		 cm_list_has(const char *, const char *);
+long		 cm_duration_seconds(const char *);
+time_t		 cm_time_add(time_t, const char *);
+void		 cm_secret_free(char *);
+
+/* store.c: the only file that calls sqlite3_*. */
+typedef int (*store_row_cb)(void *, struct store_row *);
+int		 store_open(struct cm_ctx *, const char *, int);
+void		 store_close(struct cm_ctx *);
+int		 store_begin(struct cm_ctx *);
+int		 store_commit(struct cm_ctx *);
+void		 store_rollback(struct cm_ctx *);
+int		 store_in_txn(struct cm_ctx *);
+int		 store_exec(struct cm_ctx *, const char *, const char *, ...);
+int		 store_query(struct cm_ctx *, const char *, store_row_cb, void *,
+		    const char *, ...);
+int		 store_int(struct cm_ctx *, int64_t *, const char *,
+		    const char *, ...);
+int64_t		 store_last_id(struct cm_ctx *);
+int64_t		 store_changes(struct cm_ctx *);
+int64_t		 store_row_int(struct store_row *, int);
+const char	*store_row_text(struct store_row *, int);
+const unsigned char *store_row_blob(struct store_row *, int, size_t *);
+int		 store_row_null(struct store_row *, int);
+
+/* audit.c */
+int		 audit_append(struct cm_ctx *, const char *, const char *,
+		    const char *);
+int		 audit_done(struct cm_ctx *, int, const char *, const char *);
+int		 txn_begin(struct cm_ctx *);
+int		 txn_end(struct cm_ctx *, int, const char *, const char *,
+		    const char *);
+
+/* change.c */
+struct change;
+struct change	*change_new(const char *);
+void		 change_free(struct change *);
+int		 change_set(struct change *, const char *, const char *);
+int		 change_set_int(struct change *, const char *, long long);
+const char	*change_get(const struct change *, const char *);
+const char	*change_type(const struct change *);
+int		 change_submit(struct cm_ctx *, struct change *, const char *);
+
+/* keystore.c */
+int		 keystore_ask_new(struct cm_ctx *);
+int		 keystore_setup(struct cm_ctx *);
+int		 keystore_unlock(struct cm_ctx *);
+int		 keystore_encrypt(struct cm_ctx *, EVP_PKEY *, unsigned char **,
+		    size_t *);
+int		 keystore_decrypt(struct cm_ctx *, const unsigned char *, size_t,
+		    EVP_PKEY **);
+
+/* key.c */
+int		 key_apply_create(struct cm_ctx *, const struct change *);
+int		 key_apply_state(struct cm_ctx *, const struct change *);
+int		 key_lookup(struct cm_ctx *, const char *, int64_t *, char *,
+		    size_t);
+int		 key_spki(struct cm_ctx *, int64_t, EVP_PKEY **);
+
+/* signer.c */
+int		 signer_get(struct cm_ctx *, int64_t, struct signer **);
+void		 signer_free_all(struct cm_ctx *);
+int		 signer_sign_cert(struct cm_ctx *, struct signer *, X509 *,
+		    const char *);
+int		 signer_sign_crl(struct cm_ctx *, struct signer *, X509_CRL *,
+		    const char *);
+int		 signer_sign_req(struct cm_ctx *, struct signer *, X509_REQ *,
+		    const char *);
+EVP_PKEY	*signer_get0_pkey(struct signer *);
+
+/* dn.c */
+int		 dn_parse(struct cm_ctx *, const char *, X509_NAME **);
+char		*dn_format(const X509_NAME *);
+
+/* x509.c */
+int		 x509_serial_new(struct cm_ctx *, ASN1_INTEGER **, char *);
+void		 x509_serial_hex(const ASN1_INTEGER *, char *, size_t);
+int		 x509_serial_norm(const char *, char *, size_t);
+int		 x509_keyid(const X509_PUBKEY *, unsigned char *, char *);
+time_t		 x509_time(const ASN1_TIME *);
+int		 x509_set_time(ASN1_TIME *, time_t);
+int		 x509_add_ext(struct cm_ctx *, X509 *, X509V3_CTX *, int,
+		    const char *);
+int		 x509_pem(struct cm_ctx *, X509 *, unsigned char **, size_t *);
+X509		*x509_from_der(const unsigned char *, size_t);
+const char	*x509_key_type(EVP_PKEY *, char *, size_t);
+int		 x509_append(unsigned char **, size_t *, const unsigned char *,
+		    size_t);
+
+/* ca.c */
+int		 ca_apply_create(struct cm_ctx *, const struct change *);
+int		 ca_apply_import(struct cm_ctx *, const struct change *);
+int		 ca_apply_revoke(struct cm_ctx *, const struct change *);
+int		 ca_lookup(struct cm_ctx *, const char *, int64_t *);
+int		 ca_load(struct cm_ctx *, int64_t, X509 **, int64_t *, char *,
+		    size_t);
+int		 ca_chain_pem(struct cm_ctx *, int64_t, int, unsigned char **,
+		    size_t *);
+
+/* format.c */
+struct format;
+const struct format *format_find(const char *);
+int		 format_check(struct cm_ctx *, const struct format *,
+		    const char *, const char *, const char *);
+int		 format_is_ca(const struct format *);
+int		 format_san_rule(const struct format *);
+int		 format_ocsp_nocheck(const struct format *);
+const char	*format_ku(const struct format *);
+const char	*format_eku(const struct format *);
+#define SAN_RULE_NONE	0
+#define SAN_RULE_HOST	1	/* needs dNSName or iPAddress, copies CN */
+#define SAN_RULE_EMAIL	2	/* needs rfc822Name */
+
+/* procedure.c */
+struct procedure {
+	int64_t			 id;
+	char			*name;
+	int64_t			 ca_id;
+	char			 ca_name[160];
+	const struct format	*fmt;
+	char			*ku;
+	char			*eku;
+	char			*validity;
+	char			*digest;
+	char			*chain;
+	char			*allow_keys;
+	int			 challenge_ok;
+	X509			*ca_cert;
+	int64_t			 key_id;
+	time_t			 ca_not_after;
+	STACK_OF(X509_EXTENSION) *exts;	/* the same in every certificate */
+	unsigned char		*chain_pem;
+	size_t			 chain_len;
+};
+int		 procedure_apply_create(struct cm_ctx *, const struct change *);
+int		 procedure_load(struct cm_ctx *, const char *,
+		    struct procedure **);
+void		 procedure_free(struct procedure *);
+
+/* csr.c */
+int		 csr_load(struct cm_ctx *, const char *, const unsigned char *,
+		    size_t, X509_REQ **);
+
+/* issue.c */
+int		 issue_sign(struct cm_ctx *, struct procedure *, X509_REQ *,
+		    const struct cm_issue_req *, struct cm_issued *);
+
+/* revoke.c */
+int		 revoke_cert_row(struct cm_ctx *, int64_t, int, time_t);
+
+/* lint.c */
+int		 lint_cert(struct cm_ctx *, X509 *);
+int		 lint_crl(struct cm_ctx *, X509_CRL *);
+
+#endif /* CM_EXTERN_H */

@@ -1,0 +1,553 @@
+/*
+ * procedure.c: certificate procedures, the policy for one kind of
+ * certificate: issuing CA, format, key usage, extended key usage,
+ * validity, digest, the CA chain to hand out, allowed key types and custom
+ * format fields.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "extern.h"
+
+#define DEFAULT_KEYS	"rsa:2048,ec:p256,ec:p384,ec:p521,ed25519"
+
+static const char *
+def(const char *v, const char *d)
+{
+	return v != NULL ? v : d;
+}
+
+static int
+keys_check(struct cm_ctx *ctx, const char *proc, const char *list)
+{
+	char **v = NULL, *end;
+	size_t n = 0, i;
+	long bits;
+	int rc;
+
+	if ((rc = cm_split(list, ',', &v, &n)) != 0)
+		return rc;
+	if (n == 0)
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "no key types allowed", proc);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (strncmp(v[i], "rsa:", 4) == 0) {
+			bits = strtol(v[i] + 4, &end, 10);
+			if (*end == '\0' && bits >= 2048 && bits <= 16384)
+				continue;
+			rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure "
+			    "\"%s\": \"%s\": RSA keys must be of 2048 to 16384 "
+			    "bits", proc, v[i]);
+		} else if (strcmp(v[i], "ec:p256") != 0 &&
+		    strcmp(v[i], "ec:p384") != 0 &&
+		    strcmp(v[i], "ec:p521") != 0 &&
+		    strcmp(v[i], "ed25519") != 0)
+			rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": unknown key type \"%s\" (rsa:BITS, ec:p256, "
+			    "ec:p384, ec:p521, ed25519)", proc, v[i]);
+	}
+	cm_split_free(v, n);
+	return rc;
+}
+
+/* Check one KEY=VALUE field and append it to *out.  0 or CM_ERR_INVAL. */
+static int
+field_check(struct cm_ctx *ctx, const struct cm_cert_procedure_req *req,
+    const char *kv, char **out)
+{
+	const char *eq = strchr(kv, '=');
+	const char *v;
+	char key[64], *n, *end;
+	ASN1_OBJECT *o;
+	long pl;
+	size_t klen;
+
+	if (eq == NULL || eq == kv || (klen = (size_t)(eq - kv)) >= sizeof(key))
+		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "field \"%s\" is not KEY=VALUE", req->name, kv);
+	memcpy(key, kv, klen);
+	key[klen] = '\0';
+	v = eq + 1;
+	if (strcmp(key, "certificate-policy") == 0) {
+		if (strspn(v, "0123456789.") != strlen(v) || *v == '\0' ||
+		    (o = OBJ_txt2obj(v, 1)) == NULL)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": certificate-policy \"%s\" is not a dotted "
+			    "OID", req->name, v);
+		ASN1_OBJECT_free(o);
+	} else if (strcmp(key, "ocsp-url") == 0) {
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": ocsp-url \"%s\" must be an http or https "
+			    "URL", req->name, v);
+	} else if (strcmp(key, "pathlen") == 0) {
+		pl = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || pl < 0 || pl > 16)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": pathlen \"%s\" must be 0 to 16", req->name,
+			    v);
+		if (strcmp(req->format, "ca") != 0)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": pathlen applies to format ca only",
+			    req->name);
+	} else if (strcmp(key, "challenge-password") == 0) {
+		if (strcmp(v, "allow") != 0 && strcmp(v, "refuse") != 0)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": challenge-password must be allow or "
+			    "refuse", req->name);
+	} else
+		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "unknown field \"%s\" (certificate-policy, ocsp-url, "
+		    "pathlen, challenge-password)", req->name, key);
+	if (cm_asprintf(&n, "%s%s\n", *out != NULL ? *out : "", kv) != 0)
+		return CM_ERR_NOMEM;
+	free(*out);
+	*out = n;
+	return 0;
+}
+
+/*
+ * Create a certificate procedure, as a policy change.  Every setting is
+ * checked against the format here, so the change holds only valid ones.
+ */
+int
+cm_cert_procedure_create(struct cm_ctx *ctx,
+    const struct cm_cert_procedure_req *req)
+{
+	const struct format *f;
+	struct change *ch = NULL;
+	char *fields = NULL, state[16];
+	const char *ku, *eku, *digest, *chain;
+	int64_t id;
+	size_t i;
+	int rc;
+	time_t t;
+
+	if (req->name == NULL || *req->name == '\0') {
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure: a name "
+		    "is required");
+		goto out;
+	}
+	if (store_int(ctx, &id, "SELECT id FROM procedures WHERE name = ?",
+	    "t", req->name) == 0) {
+		rc = cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
+		    "already exists", req->name);
+		goto out;
+	}
+	if (req->ca == NULL) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "an issuing CA is required", req->name);
+		goto out;
+	}
+	if ((rc = ca_lookup(ctx, req->ca, &id)) != 0)
+		goto out;
+	rc = store_int(ctx, &id, "SELECT id FROM cas WHERE name = ? AND "
+	    "state = 'active'", "t", req->ca);
+	if (rc == CM_ERR_NOTFOUND) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "CA \"%s\" is not active", req->name, req->ca);
+		goto out;
+	} else if (rc != 0)
+		goto out;
+	if ((f = format_find(req->format)) == NULL) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "unknown format \"%s\" (rfc5280, server, client, email, ca, "
+		    "ocsp-signing, code-signing, estenroll)", req->name,
+		    req->format == NULL ? "" : req->format);
+		goto out;
+	}
+	ku = def(req->key_usage, format_ku(f));
+	eku = def(req->eku, format_eku(f));
+	if ((rc = format_check(ctx, f, req->name, ku, eku)) != 0)
+		goto out;
+	if (format_is_ca(f) && (!cm_list_has(ku, "keyCertSign"))) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "format ca needs key usage keyCertSign (RFC 5280 4.2.1.3)",
+		    req->name);
+		goto out;
+	}
+	if ((rc = cm_duration_parse(ctx, "validity", def(req->validity,
+	    "365d"), time(NULL), &t)) != 0)
+		goto out;
+	digest = def(req->digest, "sha256");
+	if (strcmp(digest, "sha256") != 0 && strcmp(digest, "sha384") != 0 &&
+	    strcmp(digest, "sha512") != 0) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "digest \"%s\" (sha256, sha384 or sha512)", req->name,
+		    digest);
+		goto out;
+	}
+	chain = def(req->chain, "none");
+	if (strcmp(chain, "none") != 0 && strcmp(chain, "ca") != 0 &&
+	    strcmp(chain, "full") != 0) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "chain \"%s\" (none, ca or full)", req->name, chain);
+		goto out;
+	}
+	if ((rc = keys_check(ctx, req->name, def(req->allow_keys,
+	    DEFAULT_KEYS))) != 0)
+		goto out;
+	for (i = 0; i < req->nfields; i++)
+		if ((rc = field_check(ctx, req, req->fields[i], &fields)) != 0)
+			goto out;
+	(void)state;
+	if ((ch = change_new("cert-procedure.create")) == NULL ||
+	    change_set(ch, "name", req->name) != 0 ||
+	    change_set(ch, "ca", req->ca) != 0 ||
+	    change_set(ch, "format", req->format) != 0 ||
+	    change_set(ch, "key-usage", ku) != 0 ||
+	    change_set(ch, "eku", eku) != 0 ||
+	    change_set(ch, "validity", def(req->validity, "365d")) != 0 ||
+	    change_set(ch, "digest", digest) != 0 ||
+	    change_set(ch, "chain", chain) != 0 ||
+	    change_set(ch, "allow-keys", def(req->allow_keys,
+	    DEFAULT_KEYS)) != 0 ||
+	    change_set(ch, "fields", def(fields, "")) != 0) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	free(fields);
+	rc = change_submit(ctx, ch, req->name);
+	change_free(ch);
+	return rc;
+out:
+	free(fields);
+	change_free(ch);
+	return audit_done(ctx, rc, "cert-procedure.create", req->name);
+}
+
+/* Apply cert-procedure.create. */
+int
+procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
+{
+	int64_t ca_id;
+	int rc;
+
+	if (change_get(ch, "name") == NULL || change_get(ch, "format") == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "cert-procedure.create: name "
+		    "or format missing");
+	if (format_find(change_get(ch, "format")) == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "cert-procedure.create: "
+		    "unknown format");
+	if ((rc = ca_lookup(ctx, change_get(ch, "ca"), &ca_id)) != 0)
+		return rc;
+	return store_exec(ctx, "INSERT INTO procedures (name, ca_id, format, "
+	    "key_usage, eku, validity, digest, chain, allow_keys, fields, "
+	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "tit" "ttt" "ttt" "ti", change_get(ch, "name"), ca_id,
+	    change_get(ch, "format"), def(change_get(ch, "key-usage"), ""),
+	    def(change_get(ch, "eku"), ""), change_get(ch, "validity"),
+	    change_get(ch, "digest"), change_get(ch, "chain"),
+	    change_get(ch, "allow-keys"), def(change_get(ch, "fields"), ""),
+	    (int64_t)time(NULL));
+}
+
+struct plist_arg {
+	cm_cert_procedure_cb	 cb;
+	void			*arg;
+};
+
+static int
+plist_cb(void *arg, struct store_row *row)
+{
+	struct plist_arg *a = arg;
+	struct cm_cert_procedure_info pi;
+	char state[256];
+	const char *ca_state = store_row_text(row, 11);
+	const char *key_state = store_row_text(row, 12);
+
+	pi.id = store_row_int(row, 0);
+	pi.name = store_row_text(row, 1);
+	pi.ca = store_row_text(row, 2);
+	pi.format = store_row_text(row, 3);
+	pi.key_usage = store_row_text(row, 4);
+	pi.eku = store_row_text(row, 5);
+	pi.validity = store_row_text(row, 6);
+	pi.digest = store_row_text(row, 7);
+	pi.chain = store_row_text(row, 8);
+	pi.allow_keys = store_row_text(row, 9);
+	pi.fields = store_row_text(row, 10);
+	if (strcmp(ca_state, "active") != 0)
+		snprintf(state, sizeof(state), "unusable: CA \"%s\" is %s",
+		    pi.ca, ca_state);
+	else if (strcmp(key_state, "in use") != 0)
+		snprintf(state, sizeof(state), "unusable: the CA key is %s",
+		    key_state);
+	else
+		snprintf(state, sizeof(state), "usable");
+	pi.state = state;
+	return a->cb(a->arg, &pi);
+}
+
+/* Call cb for every certificate procedure, or the one named. */
+int
+cm_cert_procedure_list(struct cm_ctx *ctx, const char *name,
+    cm_cert_procedure_cb cb, void *arg)
+{
+	struct plist_arg a = { cb, arg };
+	int64_t id;
+	int rc;
+
+	if (name != NULL) {
+		rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE "
+		    "name = ?", "t", name);
+		if (rc == CM_ERR_NOTFOUND)
+			return cm_err(ctx, rc, "certificate procedure \"%s\" "
+			    "not found", name);
+		if (rc != 0)
+			return rc;
+	}
+	return store_query(ctx, "SELECT p.id, p.name, c.name, p.format, "
+	    "p.key_usage, p.eku, p.validity, p.digest, p.chain, p.allow_keys, "
+	    "p.fields, c.state, k.state FROM procedures p JOIN cas c ON "
+	    "c.id = p.ca_id JOIN keys k ON k.id = c.key_id WHERE ?1 IS NULL OR "
+	    "p.name = ?1 ORDER BY p.name", plist_cb, &a, "t", name);
+}
+
+struct pload_arg {
+	struct procedure	*p;
+	char			*fields;
+	int			 found;
+};
+
+static int
+pload_cb(void *arg, struct store_row *row)
+{
+	struct pload_arg *a = arg;
+	struct procedure *p = a->p;
+
+	p->id = store_row_int(row, 0);
+	p->ca_id = store_row_int(row, 1);
+	p->fmt = format_find(store_row_text(row, 2));
+	p->ku = cm_strdup(store_row_text(row, 3));
+	p->eku = cm_strdup(store_row_text(row, 4));
+	p->validity = cm_strdup(store_row_text(row, 5));
+	p->digest = cm_strdup(store_row_text(row, 6));
+	p->chain = cm_strdup(store_row_text(row, 7));
+	p->allow_keys = cm_strdup(store_row_text(row, 8));
+	a->fields = cm_strdup(store_row_text(row, 9));
+	a->found = 1;
+	return 1;
+}
+
+static int
+ext_push(struct cm_ctx *ctx, struct procedure *p, X509V3_CTX *v3, int nid,
+    const char *value)
+{
+	X509_EXTENSION *ext;
+
+	if ((ext = X509V3_EXT_nconf_nid(NULL, v3, nid, value)) == NULL)
+		return cm_err_ssl(ctx, CM_ERR_INVAL, "certificate procedure "
+		    "\"%s\": extension %s \"%s\"", p->name, OBJ_nid2sn(nid),
+		    value);
+	if (!sk_X509_EXTENSION_push(p->exts, ext)) {
+		X509_EXTENSION_free(ext);
+		return CM_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Build the extensions every certificate of the procedure carries. */
+static int
+procedure_exts(struct cm_ctx *ctx, struct procedure *p, const char *fields,
+    const char *cdp, const char *aia)
+{
+	X509V3_CTX v3;
+	char **lines = NULL, *buf = NULL, *pol = NULL, *ocsp = NULL;
+	const char *pathlen = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((p->exts = sk_X509_EXTENSION_new_null()) == NULL)
+		return CM_ERR_NOMEM;
+	X509V3_set_ctx(&v3, p->ca_cert, NULL, NULL, NULL, 0);
+	if ((rc = cm_split(fields, '\n', &lines, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (strncmp(lines[i], "certificate-policy=", 19) == 0) {
+			if ((rc = cm_asprintf(&buf, "%s%s%s", pol != NULL ?
+			    pol : "", pol != NULL ? "," : "", lines[i] + 19))
+			    != 0)
+				goto out;
+			free(pol);
+			pol = buf;
+			buf = NULL;
+		} else if (strncmp(lines[i], "ocsp-url=", 9) == 0)
+			ocsp = lines[i] + 9;
+		else if (strncmp(lines[i], "pathlen=", 8) == 0)
+			pathlen = lines[i] + 8;
+		else if (strcmp(lines[i], "challenge-password=allow") == 0)
+			p->challenge_ok = 1;
+	}
+	if (format_is_ca(p->fmt)) {
+		if ((rc = cm_asprintf(&buf, "critical,CA:TRUE%s%s",
+		    pathlen != NULL ? ",pathlen:" : "",
+		    pathlen != NULL ? pathlen : "")) != 0 ||
+		    (rc = ext_push(ctx, p, &v3, NID_basic_constraints, buf)) !=
+		    0)
+			goto out;
+		free(buf);
+		buf = NULL;
+	}
+	if (*p->eku != '\0' &&
+	    (rc = ext_push(ctx, p, &v3, NID_ext_key_usage, p->eku)) != 0)
+		goto out;
+	if ((rc = ext_push(ctx, p, &v3, NID_authority_key_identifier,
+	    "keyid:always")) != 0)
+		goto out;
+	if (cdp != NULL) {
+		if ((rc = cm_asprintf(&buf, "URI:%s", cdp)) != 0 ||
+		    (rc = ext_push(ctx, p, &v3, NID_crl_distribution_points,
+		    buf)) != 0)
+			goto out;
+		free(buf);
+		buf = NULL;
+	}
+	if (aia != NULL || ocsp != NULL) {
+		if ((rc = cm_asprintf(&buf, "%s%s%s%s%s", aia != NULL ?
+		    "caIssuers;URI:" : "", aia != NULL ? aia : "",
+		    aia != NULL && ocsp != NULL ? "," : "",
+		    ocsp != NULL ? "OCSP;URI:" : "", ocsp != NULL ? ocsp : ""))
+		    != 0 ||
+		    (rc = ext_push(ctx, p, &v3, NID_info_access, buf)) != 0)
+			goto out;
+		free(buf);
+		buf = NULL;
+	}
+	if (pol != NULL &&
+	    (rc = ext_push(ctx, p, &v3, NID_certificate_policies, pol)) != 0)
+		goto out;
+	if (format_ocsp_nocheck(p->fmt) &&
+	    (rc = ext_push(ctx, p, &v3, NID_id_pkix_OCSP_noCheck, "ignored"))
+	    != 0)
+		goto out;
+out:
+	free(buf);
+	free(pol);
+	cm_split_free(lines, n);
+	return rc;
+}
+
+struct caurl_arg {
+	char	*cdp;
+	char	*aia;
+};
+
+static int
+caurl_cb(void *arg, struct store_row *row)
+{
+	struct caurl_arg *a = arg;
+
+	if (!store_row_null(row, 0))
+		a->cdp = cm_strdup(store_row_text(row, 0));
+	if (!store_row_null(row, 1))
+		a->aia = cm_strdup(store_row_text(row, 1));
+	return 1;
+}
+
+/*
+ * Load a procedure for issuance: its CA must be active with its key in
+ * use.  Returns 0 and *out (caller frees with procedure_free) or a
+ * CM_ERR_* naming the procedure and why it cannot be used.
+ */
+int
+procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
+{
+	struct procedure *p;
+	struct pload_arg a;
+	struct caurl_arg u = { NULL, NULL };
+	char kstate[16];
+	int rc;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return CM_ERR_NOMEM;
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	if ((p->name = cm_strdup(name)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	rc = store_query(ctx, "SELECT id, ca_id, format, key_usage, eku, "
+	    "validity, digest, chain, allow_keys, fields FROM procedures WHERE "
+	    "name = ?", pload_cb, &a, "t", name);
+	if (rc != 0)
+		goto out;
+	if (!a.found) {
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "certificate procedure \"%s\" "
+		    "not found", name);
+		goto out;
+	}
+	if (p->fmt == NULL || p->ku == NULL || p->eku == NULL ||
+	    p->validity == NULL || p->digest == NULL || p->chain == NULL ||
+	    p->allow_keys == NULL || a.fields == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = ca_load(ctx, p->ca_id, &p->ca_cert, &p->key_id, p->ca_name,
+	    sizeof(p->ca_name))) != 0) {
+		cm_err_prefix(ctx, "certificate procedure cannot be used");
+		goto out;
+	}
+	rc = store_query(ctx, "SELECT state FROM keys WHERE id = ?", NULL,
+	    NULL, "i", p->key_id);
+	if (rc != 0)
+		goto out;
+	{
+		int64_t dummy;
+
+		rc = store_int(ctx, &dummy, "SELECT id FROM keys WHERE id = ? "
+		    "AND state = 'in use'", "i", p->key_id);
+		if (rc == CM_ERR_NOTFOUND) {
+			snprintf(kstate, sizeof(kstate), "not in use");
+			rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure "
+			    "\"%s\" cannot be used: the key of CA \"%s\" is %s "
+			    "(retired or removed)", name, p->ca_name, kstate);
+			goto out;
+		} else if (rc != 0)
+			goto out;
+	}
+	p->ca_not_after = x509_time(X509_get0_notAfter(p->ca_cert));
+	if ((rc = store_query(ctx, "SELECT cdp, aia FROM cas WHERE id = ?",
+	    caurl_cb, &u, "i", p->ca_id)) != 0)
+		goto out;
+	if ((rc = procedure_exts(ctx, p, a.fields, u.cdp, u.aia)) != 0)
+		goto out;
+	if (strcmp(p->chain, "none") != 0 &&
+	    (rc = ca_chain_pem(ctx, p->ca_id, strcmp(p->chain, "full") == 0,
+	    &p->chain_pem, &p->chain_len)) != 0)
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	free(u.cdp);
+	free(u.aia);
+	free(a.fields);
+	procedure_free(p);
+	return rc;
+}
+
+void
+procedure_free(struct procedure *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->ku);
+	free(p->eku);
+	free(p->validity);
+	free(p->digest);
+	free(p->chain);
+	free(p->allow_keys);
+	X509_free(p->ca_cert);
+	sk_X509_EXTENSION_pop_free(p->exts, X509_EXTENSION_free);
+	free(p->chain_pem);
+	free(p);
+}

@@ -1,0 +1,194 @@
+/*
+ * signer.c: the one signing interface.  A signer holds a CA key, a soft
+ * key decrypted from the key store or, later, a key on a PKCS#11 token,
+ * as an EVP_PKEY; certificates, CRLs and requests are signed through it.
+ * Signers stay open for the life of the context, so a batch decrypts each
+ * key once.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "extern.h"
+
+struct signer {
+	int64_t		 key_id;
+	EVP_PKEY	*pkey;
+	struct signer	*next;
+};
+
+struct signer_row {
+	EVP_PKEY	*pkey;
+	char		 name[160];
+	char		 state[16];
+	char		 device[256];
+	int		 found;
+	int		 rc;
+	struct cm_ctx	*ctx;
+};
+
+static int
+signer_cb(void *arg, struct store_row *row)
+{
+	struct signer_row *r = arg;
+	const unsigned char *p;
+	size_t len;
+
+	r->found = 1;
+	snprintf(r->name, sizeof(r->name), "%s", store_row_text(row, 0));
+	snprintf(r->state, sizeof(r->state), "%s", store_row_text(row, 1));
+	snprintf(r->device, sizeof(r->device), "%s", store_row_text(row, 2));
+	p = store_row_blob(row, 3, &len);
+	if (p != NULL && strcmp(r->device, "soft") == 0)
+		r->rc = keystore_decrypt(r->ctx, p, len, &r->pkey);
+	return 1;
+}
+
+/*
+ * The signer for key id, opened on first use.  Returns 0 and a signer
+ * owned by the context, or a CM_ERR_* naming the key.
+ */
+int
+signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
+{
+	struct signer *s;
+	struct signer_row r;
+	int rc;
+
+	*out = NULL;
+	for (s = ctx->signers; s != NULL; s = s->next)
+		if (s->key_id == key_id) {
+			*out = s;
+			return 0;
+		}
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	/* The passphrase is asked, if it must be, outside the query. */
+	if ((rc = keystore_unlock(ctx)) != 0)
+		return rc;
+	rc = store_query(ctx, "SELECT name, state, device, private FROM keys "
+	    "WHERE id = ?", signer_cb, &r, "i", key_id);
+	if (rc != 0)
+		goto fail;
+	if (!r.found) {
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "key %lld not found",
+		    (long long)key_id);
+		goto fail;
+	}
+	if (r.rc != 0) {
+		rc = r.rc;
+		cm_err_prefix(ctx, r.name);
+		goto fail;
+	}
+	if (strcmp(r.state, "removed") == 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "key \"%s\" is removed: nothing "
+		    "can be signed with it", r.name);
+		goto fail;
+	}
+	if (strcmp(r.device, "soft") != 0 || r.pkey == NULL) {
+		rc = cm_err(ctx, CM_ERR_TOKEN, "key \"%s\": device \"%s\" is "
+		    "not available", r.name, r.device);
+		goto fail;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto fail;
+	}
+	s->key_id = key_id;
+	s->pkey = r.pkey;
+	s->next = ctx->signers;
+	ctx->signers = s;
+	*out = s;
+	return 0;
+fail:
+	EVP_PKEY_free(r.pkey);
+	return rc;
+}
+
+/* Close every signer; private keys are freed (and so wiped). */
+void
+signer_free_all(struct cm_ctx *ctx)
+{
+	struct signer *s, *next;
+
+	for (s = ctx->signers; s != NULL; s = next) {
+		next = s->next;
+		EVP_PKEY_free(s->pkey);
+		free(s);
+	}
+	ctx->signers = NULL;
+}
+
+EVP_PKEY *
+signer_get0_pkey(struct signer *s)
+{
+	return s->pkey;
+}
+
+/* The digest for a signature by pkey: none for EdDSA. */
+static int
+signer_md(struct cm_ctx *ctx, EVP_PKEY *pkey, const char *digest,
+    const EVP_MD **md)
+{
+	*md = NULL;
+	if (EVP_PKEY_is_a(pkey, "ED25519") || EVP_PKEY_is_a(pkey, "ED448"))
+		return 0;
+	if (digest == NULL)
+		digest = "sha256";
+	if (strcmp(digest, "sha256") != 0 && strcmp(digest, "sha384") != 0 &&
+	    strcmp(digest, "sha512") != 0)
+		return cm_err(ctx, CM_ERR_INVAL, "digest \"%s\": use sha256, "
+		    "sha384 or sha512", digest);
+	if ((*md = EVP_get_digestbyname(digest)) == NULL)
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "digest %s", digest);
+	return 0;
+}
+
+/* Sign a certificate.  Returns 0 or CM_ERR_CRYPTO. */
+int
+signer_sign_cert(struct cm_ctx *ctx, struct signer *s, X509 *x,
+    const char *digest)
+{
+	const EVP_MD *md;
+	int rc;
+
+	if ((rc = signer_md(ctx, s->pkey, digest, &md)) != 0)
+		return rc;
+	if (X509_sign(x, s->pkey, md) <= 0)
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "signing a certificate");
+	return 0;
+}
+
+/* Sign a CRL.  Returns 0 or CM_ERR_CRYPTO. */
+int
+signer_sign_crl(struct cm_ctx *ctx, struct signer *s, X509_CRL *crl,
+    const char *digest)
+{
+	const EVP_MD *md;
+	int rc;
+
+	if ((rc = signer_md(ctx, s->pkey, digest, &md)) != 0)
+		return rc;
+	if (X509_CRL_sign(crl, s->pkey, md) <= 0)
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "signing a CRL");
+	return 0;
+}
+
+/* Sign a PKCS#10 request.  Returns 0 or CM_ERR_CRYPTO. */
+int
+signer_sign_req(struct cm_ctx *ctx, struct signer *s, X509_REQ *req,
+    const char *digest)
+{
+	const EVP_MD *md;
+	int rc;
+
+	if ((rc = signer_md(ctx, s->pkey, digest, &md)) != 0)
+		return rc;
+	if (X509_REQ_sign(req, s->pkey, md) <= 0)
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "signing a request");
+	return 0;
+}

@@ -1,0 +1,327 @@
+/*
+ * util.c: strings, lists, durations, times and files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "extern.h"
+
+/* strdup that accepts NULL.  Returns a copy (caller frees) or NULL. */
+char *
+cm_strdup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+/* asprintf returning 0 or CM_ERR_NOMEM; *out is the caller's to free. */
+int
+cm_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		*out = NULL;
+		return CM_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Upper-case hex of len bytes into out, which holds 2 * len + 1. */
+void
+cm_hex(const unsigned char *p, size_t len, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+/*
+ * Split s at sep into trimmed, non-empty items.  Returns 0 and a vector
+ * the caller frees with cm_split_free, or CM_ERR_NOMEM.
+ */
+int
+cm_split(const char *s, char sep, char ***out, size_t *n)
+{
+	char **v = NULL, **nv;
+	size_t cnt = 0;
+	const char *p = s, *e, *b, *te;
+
+	*out = NULL;
+	*n = 0;
+	while (p != NULL && *p != '\0') {
+		if ((e = strchr(p, sep)) == NULL)
+			e = p + strlen(p);
+		b = p;
+		te = e;
+		while (b < te && (*b == ' ' || *b == '\t'))
+			b++;
+		while (te > b && (te[-1] == ' ' || te[-1] == '\t'))
+			te--;
+		if (te > b) {
+			if ((nv = reallocarray(v, cnt + 1, sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+			if ((v[cnt] = strndup(b, te - b)) == NULL)
+				goto fail;
+			cnt++;
+		}
+		p = (*e == '\0') ? e : e + 1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+fail:
+	cm_split_free(v, cnt);
+	return CM_ERR_NOMEM;
+}
+
+void
+cm_split_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether the comma list holds item (exact match). */
+int
+cm_list_has(const char *list, const char *item)
+{
+	size_t len = strlen(item);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, item, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return 1;
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+static int
+duration_split(const char *s, long long *num, char *unit)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*num = strtoll(s, &end, 10);
+	if (errno != 0 || *num > 100000000)
+		return -1;
+	if (*end == '\0' && *num == 0) {
+		*unit = 's';
+		return 0;
+	}
+	if (strchr("smhdwy", *end) == NULL || *end == '\0' || end[1] != '\0')
+		return -1;
+	*unit = *end;
+	return 0;
+}
+
+/*
+ * Seconds in a duration such as "24h" (a year counts 365 days here), or -1
+ * when s is not a duration.  "0" is zero.
+ */
+long
+cm_duration_seconds(const char *s)
+{
+	long long n, mul = 1;
+	char unit;
+
+	if (duration_split(s, &n, &unit) == -1)
+		return -1;
+	switch (unit) {
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = 86400; break;
+	case 'w': mul = 7 * 86400; break;
+	case 'y': mul = 365 * 86400; break;
+	default: break;
+	}
+	if (n > LONG_MAX / mul / 2)
+		return -1;
+	return (long)(n * mul);
+}
+
+/* base plus a duration; years are calendar years.  (time_t)-1 on error. */
+time_t
+cm_time_add(time_t base, const char *s)
+{
+	long long n;
+	char unit;
+	struct tm tm;
+	long secs;
+
+	if (duration_split(s, &n, &unit) == -1)
+		return (time_t)-1;
+	if (unit == 'y') {
+		if (n > 1000 || gmtime_r(&base, &tm) == NULL)
+			return (time_t)-1;
+		tm.tm_year += (int)n;
+		return timegm(&tm);
+	}
+	if ((secs = cm_duration_seconds(s)) < 0)
+		return (time_t)-1;
+	return base + secs;
+}
+
+/*
+ * Parse a positive duration for the field "what": *end = base + duration.
+ * Returns 0 or CM_ERR_INVAL with a message naming the field.
+ */
+int
+cm_duration_parse(struct cm_ctx *ctx, const char *what, const char *s,
+    time_t base, time_t *end)
+{
+	time_t t;
+
+	*end = 0;
+	if ((t = cm_time_add(base, s)) == (time_t)-1 || t <= base)
+		return cm_err(ctx, CM_ERR_INVAL, "%s \"%s\": not a duration "
+		    "(a positive number and a unit s, m, h, d, w or y, as in "
+		    "365d)", what, s == NULL ? "" : s);
+	*end = t;
+	return 0;
+}
+
+/*
+ * Parse a time: 2026-11-23, 2026-11-23T12:00:00Z or @EPOCH, all UTC.
+ * Returns 0 or CM_ERR_INVAL naming the field.
+ */
+int
+cm_time_parse(struct cm_ctx *ctx, const char *what, const char *s,
+    time_t *out)
+{
+	struct tm tm;
+	const char *end;
+	char *e;
+	long long v;
+
+	*out = 0;
+	memset(&tm, 0, sizeof(tm));
+	if (s != NULL && s[0] == '@') {
+		errno = 0;
+		v = strtoll(s + 1, &e, 10);
+		if (s[1] == '\0' || *e != '\0' || errno != 0 || v < 0)
+			goto bad;
+		*out = (time_t)v;
+		return 0;
+	}
+	if (s == NULL || (end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		goto bad;
+	if (*end == 'T' || *end == ' ') {
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+		if (end == NULL)
+			goto bad;
+		if (*end == 'Z')
+			end++;
+	}
+	if (*end != '\0')
+		goto bad;
+	*out = timegm(&tm);
+	return 0;
+bad:
+	return cm_err(ctx, CM_ERR_INVAL, "%s \"%s\": not a time (use "
+	    "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)", what,
+	    s == NULL ? "" : s);
+}
+
+/* Format t as 2026-11-23T12:00:00Z into buf (at least 21 bytes). */
+void
+cm_time_format(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+/*
+ * Read a whole file (at most 64 MiB).  Returns 0 with *out (caller frees
+ * with cm_free) or CM_ERR_INVAL naming the file.
+ */
+int
+cm_file_read(struct cm_ctx *ctx, const char *path, unsigned char **out,
+    size_t *outlen)
+{
+	int fd, rc = CM_ERR_INVAL;
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t off = 0;
+	ssize_t n;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return cm_err(ctx, CM_ERR_INVAL, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > 64 * 1024 * 1024) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "%s: larger than 64 MiB", path);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = cm_err(ctx, CM_ERR_INVAL, "%s: %s", path,
+			    n == 0 ? "short read" : strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*out = buf;
+	*outlen = off;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* Wipe and free a NUL-terminated secret. */
+void
+cm_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}

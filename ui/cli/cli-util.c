@@ -1,0 +1,285 @@
+/*
+ * cli-util.c: secrets from files or the terminal, atomic output files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void
+wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+static int
+secret_from_file(struct cli *cli, const char *path, int check_mode, char *buf,
+    size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t off = 0;
+	char *nl;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: %s",
+		    path, strerror(errno));
+		return CM_ERR_DENIED;
+	}
+	if (check_mode && (fstat(fd, &st) == -1 || (st.st_mode & 077))) {
+		close(fd);
+		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: a "
+		    "passphrase file named in cm.conf must not be readable by "
+		    "group or others", path);
+		return CM_ERR_DENIED;
+	}
+	while (off < len - 1) {
+		n = read(fd, buf + off, len - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	if ((nl = strchr(buf, '\n')) != NULL) {
+		wipe(nl, strlen(nl));
+		if (nl > buf && nl[-1] == '\r')
+			nl[-1] = '\0';
+	}
+	return 0;
+}
+
+static int
+read_tty(int fd, const char *prompt, char *buf, size_t len)
+{
+	struct termios old, noecho;
+	size_t off = 0;
+	ssize_t n;
+	char c;
+	int restore = 0;
+
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		return -1;
+	if (tcgetattr(fd, &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		if (tcsetattr(fd, TCSAFLUSH, &noecho) == 0)
+			restore = 1;
+	}
+	while ((n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+		if (off < len - 1)
+			buf[off++] = c;
+	buf[off] = '\0';
+	c = 0;
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		return -1;
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The engine's secret callback: --pin-file, else keystore.pin-file from
+ * cm.conf, else the terminal.  Never echoes; the caller wipes buf.
+ */
+int
+cli_get_secret(void *arg, const char *prompt, int confirm, char *buf,
+    size_t len)
+{
+	struct cli *cli = arg;
+	const char *conf_file;
+	char p[256], *again;
+	int fd, rc = 0;
+
+	if (cli->pin_file != NULL)
+		return secret_from_file(cli, cli->pin_file, 0, buf, len);
+	conf_file = cm_config_get(cli->ctx, "keystore.pin-file");
+	if (conf_file != NULL)
+		return secret_from_file(cli, conf_file, 1, buf, len);
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: no "
+		    "--pin-file given and no terminal to ask on", prompt);
+		return CM_ERR_DENIED;
+	}
+	snprintf(p, sizeof(p), "%s: ", prompt);
+	if (read_tty(fd, p, buf, len) == -1) {
+		rc = CM_ERR_DENIED;
+		goto out;
+	}
+	if (confirm) {
+		if ((again = malloc(len)) == NULL) {
+			rc = CM_ERR_NOMEM;
+			goto out;
+		}
+		snprintf(p, sizeof(p), "%s again: ", prompt);
+		if (read_tty(fd, p, again, len) == -1 ||
+		    strcmp(again, buf) != 0) {
+			snprintf(cli->secret_err, sizeof(cli->secret_err),
+			    "%s: the two entries differ", prompt);
+			rc = CM_ERR_DENIED;
+		}
+		wipe(again, len);
+		free(again);
+	}
+out:
+	close(fd);
+	if (rc != 0)
+		wipe(buf, len);
+	return rc;
+}
+
+/*
+ * Reserve an output file: a temporary file beside path, so nothing at path
+ * changes until cli_out_commit renames it.  Returns 0 or -1 (reported).
+ */
+int
+cli_out_open(struct cli *cli, const char *path, struct cli_out *o)
+{
+	(void)cli;
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	if ((o->path = strdup(path)) == NULL ||
+	    asprintf(&o->tmp, "%s.tmpXXXXXX", path) == -1) {
+		free(o->path);
+		o->tmp = NULL;
+		fprintf(stderr, "cmctl: out of memory\n");
+		return -1;
+	}
+	if ((o->fd = mkstemp(o->tmp)) == -1) {
+		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
+		free(o->tmp);
+		free(o->path);
+		o->tmp = o->path = NULL;
+		return -1;
+	}
+	fchmod(o->fd, 0644);
+	return 0;
+}
+
+/* Write data to the reserved file and rename it into place. */
+int
+cli_out_commit(struct cli *cli, struct cli_out *o, const void *data,
+    size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+	size_t off = 0;
+
+	(void)cli;
+	while (off < len) {
+		n = write(o->fd, p + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fsync(o->fd) == -1 || close(o->fd) == -1) {
+		o->fd = -1;
+		goto fail;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path) == -1)
+		goto fail;
+	free(o->tmp);
+	free(o->path);
+	o->tmp = o->path = NULL;
+	return 0;
+fail:
+	fprintf(stderr, "cmctl: %s: %s\n", o->path, strerror(errno));
+	cli_out_abort(o);
+	return -1;
+}
+
+/* Drop a reserved output file; path is left as it was. */
+void
+cli_out_abort(struct cli_out *o)
+{
+	if (o->fd != -1)
+		close(o->fd);
+	if (o->tmp != NULL)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+}
+
+int
+cli_write_stdout(const void *data, size_t len)
+{
+	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+		fprintf(stderr, "cmctl: standard output: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse an integer option in [min, max]; prints a usage error. */
+int
+cli_parse_int(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		cli_usage_error("%s \"%s\": a number from %ld to %ld is "
+		    "required", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *
+cli_time(time_t t, char *buf, size_t len)
+{
+	cm_time_format(t, buf, len);
+	return buf;
+}
+
+/*
+ * Write DER data, or its PEM form with label, to path or standard output.
+ * Returns an exit status.
+ */
+int
+cli_der_or_pem(struct cli *cli, const char *path, const unsigned char *der,
+    size_t len, int as_der, const char *label)
+{
+	struct cli_out o;
+	unsigned char *pem = NULL;
+	size_t pemlen = 0;
+	const void *data = der;
+	size_t dlen = len;
+	int rc;
+
+	if (!as_der) {
+		if ((rc = cm_pem_encode(cli->ctx, label, der, len, &pem,
+		    &pemlen)) != 0)
+			return cli_fail(cli, rc);
+		data = pem;
+		dlen = pemlen;
+	}
+	if (path == NULL)
+		rc = cli_write_stdout(data, dlen) == 0 ? 0 : 1;
+	else if (cli_out_open(cli, path, &o) == -1)
+		rc = 1;
+	else
+		rc = cli_out_commit(cli, &o, data, dlen) == 0 ? 0 : 1;
+	cm_free(pem);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * cli.h: cmctl, the batch front end.  It fills the engine's request
+ * structs from options and prints what the engine returns; it never
+ * touches OpenSSL or SQLite itself.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cm.h"
+
+#define EXIT_USAGE	2
+
+struct cli {
+	struct cm_ctx	*ctx;
+	const char	*db_path;
+	const char	*pin_file;
+	int		 quiet;
+	int		 verbose;
+	char		 secret_err[512];	/* why no secret was had */
+};
+
+struct cli_out {
+	char	*path;
+	char	*tmp;
+	int	 fd;
+};
+
+struct cli_cmd {
+	const char	*noun;
+	const char	*verb;
+	int		(*fn)(struct cli *, int, char **);
+	const char	*usage;
+	int		 needs_db;
+};
+
+extern const struct cli_cmd cli_cmds[];
+
+/* cmctl.c */
+int	cli_usage_error(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+int	cli_fail(struct cli *, int);
+int	cli_exit_status(int);
+void	cli_info(struct cli *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* cli-util.c */
+int	cli_get_secret(void *, const char *, int, char *, size_t);
+int	cli_out_open(struct cli *, const char *, struct cli_out *);
+int	cli_out_commit(struct cli *, struct cli_out *, const void *, size_t);
+void	cli_out_abort(struct cli_out *);
+int	cli_write_stdout(const void *, size_t);
+int	cli_parse_int(const char *, const char *, long, long, long *);
+const char *cli_time(time_t, char *, size_t);
+int	cli_der_or_pem(struct cli *, const char *, const unsigned char *,
+	    size_t, int, const char *);
+
+/* cmd-*.c */
+int	cmd_init(struct cli *, int, char **);
+int	cmd_key_create(struct cli *, int, char **);
+int	cmd_key_list(struct cli *, int, char **);
+int	cmd_key_show(struct cli *, int, char **);
+int	cmd_key_retire(struct cli *, int, char **);
+int	cmd_key_remove(struct cli *, int, char **);
+int	cmd_ca_create(struct cli *, int, char **);
+int	cmd_ca_request(struct cli *, int, char **);
+int	cmd_ca_import(struct cli *, int, char **);
+int	cmd_ca_list(struct cli *, int, char **);
+int	cmd_ca_show(struct cli *, int, char **);
+int	cmd_ca_export(struct cli *, int, char **);
+int	cmd_ca_revoke(struct cli *, int, char **);
+int	cmd_procedure_create(struct cli *, int, char **);
+int	cmd_procedure_list(struct cli *, int, char **);
+int	cmd_procedure_show(struct cli *, int, char **);
+int	cmd_issue(struct cli *, int, char **);
+int	cmd_cert_list(struct cli *, int, char **);
+int	cmd_cert_show(struct cli *, int, char **);
+int	cmd_cert_export(struct cli *, int, char **);
+int	cmd_revoke(struct cli *, int, char **);
+int	cmd_release(struct cli *, int, char **);
+int	cmd_crl_issue(struct cli *, int, char **);
+int	cmd_crl_list(struct cli *, int, char **);
+int	cmd_crl_export(struct cli *, int, char **);
+int	cmd_audit_list(struct cli *, int, char **);
+int	cmd_audit_verify(struct cli *, int, char **);
+
+#endif /* CLI_H */

@@ -1,0 +1,307 @@
+/*
+ * cmctl: every engine operation as a batch command,
+ * cmctl [global options] NOUN VERB [options].
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <pwd.h>
+
+#include "cli.h"
+
+const struct cli_cmd cli_cmds[] = {
+	{ "init", NULL, cmd_init, "init", 0 },
+	{ "key", "create", cmd_key_create, "key create -n NAME -t "
+	    "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ed25519", 1 },
+	{ "key", "list", cmd_key_list, "key list [--state "
+	    "in-use|retired|removed]", 1 },
+	{ "key", "show", cmd_key_show, "key show NAME", 1 },
+	{ "key", "retire", cmd_key_retire, "key retire NAME", 1 },
+	{ "key", "remove", cmd_key_remove, "key remove NAME", 1 },
+	{ "ca", "create", cmd_ca_create, "ca create -n NAME -k KEY -s DN "
+	    "(--self-signed | -i ISSUER_CA) [--validity 10y] [--pathlen N] "
+	    "[--crl-interval 24h] [--delta-interval 1h] [--cdp URL] "
+	    "[--aia URL]", 1 },
+	{ "ca", "request", cmd_ca_request, "ca request -n NAME -k KEY -s DN "
+	    "-o FILE [--crl-interval 24h] [--delta-interval 1h] [--cdp URL] "
+	    "[--aia URL]", 1 },
+	{ "ca", "import", cmd_ca_import, "ca import -n NAME --cert FILE", 1 },
+	{ "ca", "list", cmd_ca_list, "ca list", 1 },
+	{ "ca", "show", cmd_ca_show, "ca show NAME", 1 },
+	{ "ca", "export", cmd_ca_export, "ca export NAME [--chain] [-o FILE]",
+	    1 },
+	{ "ca", "revoke", cmd_ca_revoke, "ca revoke NAME -r REASON", 1 },
+	{ "cert-procedure", "create", cmd_procedure_create, "cert-procedure "
+	    "create -n NAME --ca CA --format FORMAT [--key-usage LIST] "
+	    "[--eku LIST] [--validity 365d] [--digest sha256|sha384|sha512] "
+	    "[--chain none|ca|full] [--allow-keys LIST] [--field KEY=VALUE]...",
+	    1 },
+	{ "cert-procedure", "list", cmd_procedure_list, "cert-procedure list",
+	    1 },
+	{ "cert-procedure", "show", cmd_procedure_show, "cert-procedure show "
+	    "NAME", 1 },
+	{ "issue", NULL, cmd_issue, "issue -p PROCEDURE (--csr FILE [-s DN] "
+	    "[--san LIST] [-o FILE] | --csr-dir DIR --out-dir DIR) [--der]", 1 },
+	{ "cert", "list", cmd_cert_list, "cert list [--ca CA] [--subject "
+	    "PREFIX] [--status valid|hold|revoked|expired] [--expiring DAYS] "
+	    "[--limit N]", 1 },
+	{ "cert", "show", cmd_cert_show, "cert show SERIAL [--ca CA]", 1 },
+	{ "cert", "export", cmd_cert_export, "cert export SERIAL [--ca CA] "
+	    "[-o FILE] [--der]", 1 },
+	{ "revoke", NULL, cmd_revoke, "revoke SERIAL -r REASON [--ca CA] "
+	    "[--time T]", 1 },
+	{ "release", NULL, cmd_release, "release SERIAL [--ca CA]", 1 },
+	{ "crl", "issue", cmd_crl_issue, "crl issue --ca CA [--delta] "
+	    "[-o FILE] [--der]", 1 },
+	{ "crl", "list", cmd_crl_list, "crl list --ca CA", 1 },
+	{ "crl", "export", cmd_crl_export, "crl export --ca CA [--number N] "
+	    "[-o FILE] [--der]", 1 },
+	{ "audit", "list", cmd_audit_list, "audit list [--since T] "
+	    "[--limit N]", 1 },
+	{ "audit", "verify", cmd_audit_verify, "audit verify", 1 },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+static void
+usage(FILE *f)
+{
+	const struct cli_cmd *c;
+
+	fprintf(f, "usage: cmctl [-q | -v] [-d CMDB] [-c cm.conf] "
+	    "[--pin-file FILE] NOUN VERB [options]\n"
+	    "       cmctl -h | --help | -V | --version\n");
+	for (c = cli_cmds; c->noun != NULL; c++)
+		fprintf(f, "       cmctl %s\n", c->usage);
+}
+
+/* Print a usage error; returns the usage exit status. */
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cmctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (cmctl --help lists the commands)\n");
+	return EXIT_USAGE;
+}
+
+/* The exit status documented in cmctl(8) for an engine error. */
+int
+cli_exit_status(int rc)
+{
+	switch (rc) {
+	case CM_OK:		return 0;
+	case CM_ERR_INVAL:	return 3;
+	case CM_ERR_POLICY:	return 4;
+	case CM_ERR_NOTFOUND:	return 5;
+	case CM_ERR_EXISTS:	return 6;
+	case CM_ERR_DB:		return 7;
+	case CM_ERR_BUSY:	return 8;
+	case CM_ERR_DENIED:	return 9;
+	case CM_ERR_TOKEN:	return 10;
+	case CM_ERR_CRYPTO:	return 11;
+	case CM_ERR_AUDIT:	return 12;
+	default:		return 1;
+	}
+}
+
+/* Report an engine error on one line and return its exit status. */
+int
+cli_fail(struct cli *cli, int rc)
+{
+	const char *msg = cm_ctx_errmsg(cli->ctx);
+
+	if (cli->secret_err[0] != '\0')
+		msg = cli->secret_err;
+	if (msg == NULL || *msg == '\0')
+		msg = cm_strerror(rc);
+	fprintf(stderr, "cmctl: %s\n", msg);
+	return cli_exit_status(rc);
+}
+
+/* A message for the user on stderr, unless -q. */
+void
+cli_info(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static char *
+xdg_path(const char *var, const char *fallback, const char *file)
+{
+	const char *base = getenv(var), *home;
+	struct passwd *pw;
+	char *p = NULL;
+
+	if (base != NULL && *base == '/') {
+		if (asprintf(&p, "%s/opencm/%s", base, file) == -1)
+			return NULL;
+		return p;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return NULL;
+		home = pw->pw_dir;
+	}
+	if (asprintf(&p, "%s/%s/opencm/%s", home, fallback, file) == -1)
+		return NULL;
+	return p;
+}
+
+/* Make the directory that will hold the default CMDB. */
+static void
+mkparent(const char *path)
+{
+	char *p = strdup(path), *s;
+
+	if (p == NULL)
+		return;
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		mkdir(p, 0700);
+		*s = '/';
+	}
+	free(p);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "pin-file",	required_argument,	NULL, 'P' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct cli cli;
+	const struct cli_cmd *c, *found = NULL;
+	struct cm_ui_ops ui;
+	const char *conf = NULL, *noun, *verb;
+	char *conf_default = NULL, *db_default = NULL, *actor = NULL;
+	struct passwd *pw;
+	int ch, rc, status, shift;
+
+	memset(&cli, 0, sizeof(cli));
+	while ((ch = getopt_long(argc, argv, "+c:d:hqvV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			cli.db_path = optarg;
+			break;
+		case 'P':
+			cli.pin_file = optarg;
+			break;
+		case 'q':
+			cli.quiet = 1;
+			break;
+		case 'v':
+			cli.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("cmctl (opencm) %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	noun = argv[0];
+	verb = argc > 1 ? argv[1] : NULL;
+	for (c = cli_cmds; c->noun != NULL; c++) {
+		if (strcmp(c->noun, noun) != 0)
+			continue;
+		if (c->verb == NULL || (verb != NULL &&
+		    strcmp(c->verb, verb) == 0)) {
+			found = c;
+			break;
+		}
+	}
+	if (found == NULL) {
+		for (c = cli_cmds; c->noun != NULL; c++)
+			if (strcmp(c->noun, noun) == 0)
+				return cli_usage_error("%s: unknown verb \"%s\"",
+				    noun, verb != NULL ? verb : "");
+		return cli_usage_error("unknown command \"%s\"", noun);
+	}
+	shift = found->verb == NULL ? 0 : 1;
+
+	if (cm_ctx_new(&cli.ctx) != 0) {
+		fprintf(stderr, "cmctl: out of memory\n");
+		return 1;
+	}
+	ui.get_secret = cli_get_secret;
+	ui.arg = &cli;
+	cm_ctx_set_ui(cli.ctx, &ui);
+	pw = getpwuid(getuid());
+	if (asprintf(&actor, "cmctl:%s", pw != NULL ? pw->pw_name : "?") == -1 ||
+	    cm_ctx_set_actor(cli.ctx, actor) != 0) {
+		status = 1;
+		goto out;
+	}
+	if (conf == NULL)
+		conf = getenv("CM_CONF");
+	if (conf != NULL)
+		rc = cm_config_load(cli.ctx, conf, 1);
+	else if ((conf_default = xdg_path("XDG_CONFIG_HOME", ".config",
+	    "cm.conf")) != NULL)
+		rc = cm_config_load(cli.ctx, conf_default, 0);
+	else
+		rc = 0;
+	if (rc != 0) {
+		status = cli_fail(&cli, rc);
+		goto out;
+	}
+	if (cli.db_path == NULL)
+		cli.db_path = getenv("CM_DB");
+	if (cli.db_path == NULL)
+		cli.db_path = cm_config_get(cli.ctx, "db.path");
+	if (cli.db_path == NULL) {
+		if ((db_default = xdg_path("XDG_DATA_HOME", ".local/share",
+		    "cm.db")) == NULL) {
+			fprintf(stderr, "cmctl: no CMDB path: use -d\n");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		cli.db_path = db_default;
+		if (found->fn == cmd_init)
+			mkparent(db_default);
+	}
+	if (found->needs_db && (rc = cm_db_open(cli.ctx, cli.db_path)) != 0) {
+		status = cli_fail(&cli, rc);
+		goto out;
+	}
+	optind = 0;
+	status = found->fn(&cli, argc - shift, argv + shift);
+out:
+	free(actor);
+	free(conf_default);
+	free(db_default);
+	cm_ctx_free(cli.ctx);
+	return status;
+}

@@ -1,0 +1,75 @@
+/*
+ * cmd-audit.c: cmctl audit list|verify.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+enum { O_SINCE = 256, O_LIMIT };
+
+static int
+audit_line(void *arg, const struct cm_audit_info *ai)
+{
+	char t[32];
+
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", (long long)ai->seq,
+	    cli_time(ai->time, t, sizeof(t)), ai->actor, ai->action,
+	    ai->object, ai->result, ai->detail);
+	return 0;
+}
+
+int
+cmd_audit_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ NULL, 0, NULL, 0 }
+	};
+	time_t since = 0;
+	long limit = 0;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_SINCE:
+			if ((rc = cm_time_parse(cli->ctx, "--since", optarg,
+			    &since)) != 0)
+				return cli_fail(cli, rc);
+			break;
+		case O_LIMIT:
+			if (cli_parse_int("--limit", optarg, 1, 100000000,
+			    &limit) == -1)
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error("audit list: unknown option or "
+			    "missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("audit list takes no arguments");
+	if ((rc = cm_audit_list(cli->ctx, since, (int)limit, audit_line,
+	    NULL)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+int
+cmd_audit_verify(struct cli *cli, int argc, char **argv)
+{
+	int64_t count, bad;
+	int rc;
+
+	opterr = 0;
+	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
+		return cli_usage_error("audit verify takes no options");
+	if ((rc = cm_audit_verify(cli->ctx, &count, &bad)) != 0)
+		return cli_fail(cli, rc);
+	printf("audit log: %lld records verified\n", (long long)count);
+	return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * cmd-crl.c: cmctl crl issue|list|export.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+enum { O_CA = 256, O_DELTA, O_DER, O_NUMBER };
+
+static const struct option crl_opts[] = {
+	{ "ca",		required_argument, NULL, O_CA },
+	{ "delta",	no_argument,	   NULL, O_DELTA },
+	{ "der",	no_argument,	   NULL, O_DER },
+	{ "number",	required_argument, NULL, O_NUMBER },
+	{ "output",	required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct crl_args {
+	const char	*ca;
+	const char	*out;
+	int		 delta;
+	int		 der;
+	long		 number;
+	int		 status;
+	struct cli	*cli;
+};
+
+static int
+crl_parse(const char *cmd, int argc, char **argv, struct crl_args *a,
+    const char *allowed)
+{
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "o:", crl_opts, NULL)) != -1) {
+		if (ch == O_CA)
+			a->ca = optarg;
+		else if (ch == 'o' && strchr(allowed, 'o'))
+			a->out = optarg;
+		else if (ch == O_DELTA && strchr(allowed, 'd'))
+			a->delta = 1;
+		else if (ch == O_DER && strchr(allowed, 'r'))
+			a->der = 1;
+		else if (ch == O_NUMBER && strchr(allowed, 'n')) {
+			if (cli_parse_int("--number", optarg, 1, 0x7fffffff,
+			    &a->number) == -1)
+				return EXIT_USAGE;
+		} else
+			return cli_usage_error("crl %s: unknown option or missing "
+			    "argument \"%s\"", cmd, argv[optind - 1]);
+	}
+	if (optind != argc || a->ca == NULL)
+		return cli_usage_error("crl %s: --ca CA is required", cmd);
+	return 0;
+}
+
+static int
+crl_write(void *arg, const struct cm_crl_info *ci)
+{
+	struct crl_args *a = arg;
+
+	a->status = cli_der_or_pem(a->cli, a->out, ci->der, ci->der_len,
+	    a->der, "X509 CRL");
+	return 1;
+}
+
+int
+cmd_crl_issue(struct cli *cli, int argc, char **argv)
+{
+	struct crl_args a;
+	int64_t number;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.cli = cli;
+	if ((rc = crl_parse("issue", argc, argv, &a, "odr")) != 0)
+		return rc;
+	if ((rc = cm_crl_issue(cli->ctx, a.ca, a.delta, &number)) != 0)
+		return cli_fail(cli, rc);
+	printf("%lld\n", (long long)number);
+	fflush(stdout);
+	if (a.out != NULL && (rc = cm_crl_list(cli->ctx, a.ca, number,
+	    crl_write, &a)) != 0)
+		return cli_fail(cli, rc);
+	return a.status;
+}
+
+static int
+crl_line(void *arg, const struct cm_crl_info *ci)
+{
+	char t1[32], t2[32];
+
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%lld\n", (long long)ci->number,
+	    ci->delta ? "delta" : "full",
+	    cli_time(ci->this_update, t1, sizeof(t1)),
+	    cli_time(ci->next_update, t2, sizeof(t2)),
+	    (long long)ci->entries);
+	return 0;
+}
+
+int
+cmd_crl_list(struct cli *cli, int argc, char **argv)
+{
+	struct crl_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = crl_parse("list", argc, argv, &a, "")) != 0)
+		return rc;
+	if ((rc = cm_crl_list(cli->ctx, a.ca, 0, crl_line, NULL)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+int
+cmd_crl_export(struct cli *cli, int argc, char **argv)
+{
+	struct crl_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.cli = cli;
+	if ((rc = crl_parse("export", argc, argv, &a, "onr")) != 0)
+		return rc;
+	if ((rc = cm_crl_list(cli->ctx, a.ca, a.number > 0 ? a.number : -1,
+	    crl_write, &a)) != 0)
+		return cli_fail(cli, rc);
+	return a.status;
+}
