@@ -121,6 +121,7 @@ cm_err(struct cm_ctx *ctx, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
 	va_end(ap);
+	ERR_clear_error();	/* nothing stale for a later cm_err_ssl() */
 	return rc;
 }
 
@@ -207,7 +208,8 @@ cm_config_load(struct cm_ctx *ctx, const char *path, int must_exist)
 	char *end;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
+		if (!must_exist && (errno == ENOENT || errno == ENOTDIR ||
+		    errno == EACCES))
 			return 0;
 		return cm_err(ctx, CM_ERR_INVAL, "%s: %s", path,
 		    strerror(errno));

@@ -54,6 +54,7 @@ void		 cm_hex(const unsigned char *, size_t, char *);
 int		 cm_split(const char *, char, char ***, size_t *);
 void		 cm_split_free(char **, size_t);
 int		 cm_list_has(const char *, const char *);
+int		 cm_list_norm(const char *, char **);
 long		 cm_duration_seconds(const char *);
 time_t		 cm_time_add(time_t, const char *);
 void		 cm_secret_free(char *);

@@ -123,8 +123,8 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 {
 	const struct format *f;
 	struct change *ch = NULL;
-	char *fields = NULL, state[16];
-	const char *ku, *eku, *digest, *chain;
+	char *fields = NULL, *ku = NULL, *eku = NULL, *keys = NULL;
+	const char *digest, *chain;
 	int64_t id;
 	size_t i;
 	int rc;
@@ -163,8 +163,10 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    req->format == NULL ? "" : req->format);
 		goto out;
 	}
-	ku = def(req->key_usage, format_ku(f));
-	eku = def(req->eku, format_eku(f));
+	if ((rc = cm_list_norm(def(req->key_usage, format_ku(f)), &ku)) != 0 ||
+	    (rc = cm_list_norm(def(req->eku, format_eku(f)), &eku)) != 0 ||
+	    (rc = cm_list_norm(def(req->allow_keys, DEFAULT_KEYS), &keys)) != 0)
+		goto out;
 	if ((rc = format_check(ctx, f, req->name, ku, eku)) != 0)
 		goto out;
 	if (format_is_ca(f) && (!cm_list_has(ku, "keyCertSign"))) {
@@ -191,13 +193,11 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    "chain \"%s\" (none, ca or full)", req->name, chain);
 		goto out;
 	}
-	if ((rc = keys_check(ctx, req->name, def(req->allow_keys,
-	    DEFAULT_KEYS))) != 0)
+	if ((rc = keys_check(ctx, req->name, keys)) != 0)
 		goto out;
 	for (i = 0; i < req->nfields; i++)
 		if ((rc = field_check(ctx, req, req->fields[i], &fields)) != 0)
 			goto out;
-	(void)state;
 	if ((ch = change_new("cert-procedure.create")) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "ca", req->ca) != 0 ||
@@ -207,18 +207,23 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 	    change_set(ch, "validity", def(req->validity, "365d")) != 0 ||
 	    change_set(ch, "digest", digest) != 0 ||
 	    change_set(ch, "chain", chain) != 0 ||
-	    change_set(ch, "allow-keys", def(req->allow_keys,
-	    DEFAULT_KEYS)) != 0 ||
+	    change_set(ch, "allow-keys", keys) != 0 ||
 	    change_set(ch, "fields", def(fields, "")) != 0) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
-	free(fields);
 	rc = change_submit(ctx, ch, req->name);
 	change_free(ch);
+	free(fields);
+	free(ku);
+	free(eku);
+	free(keys);
 	return rc;
 out:
 	free(fields);
+	free(ku);
+	free(eku);
+	free(keys);
 	change_free(ch);
 	return audit_done(ctx, rc, "cert-procedure.create", req->name);
 }
@@ -435,6 +440,13 @@ out:
 	return rc;
 }
 
+static int
+kstate_cb(void *arg, struct store_row *row)
+{
+	snprintf(arg, 16, "%s", store_row_text(row, 0));
+	return 1;
+}
+
 struct caurl_arg {
 	char	*cdp;
 	char	*aia;
@@ -463,7 +475,7 @@ procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	struct procedure *p;
 	struct pload_arg a;
 	struct caurl_arg u = { NULL, NULL };
-	char kstate[16];
+	char kstate[16] = "";
 	int rc;
 
 	*out = NULL;
@@ -496,23 +508,15 @@ procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
 		cm_err_prefix(ctx, "certificate procedure cannot be used");
 		goto out;
 	}
-	rc = store_query(ctx, "SELECT state FROM keys WHERE id = ?", NULL,
-	    NULL, "i", p->key_id);
+	rc = store_query(ctx, "SELECT state FROM keys WHERE id = ?", kstate_cb,
+	    kstate, "i", p->key_id);
 	if (rc != 0)
 		goto out;
-	{
-		int64_t dummy;
-
-		rc = store_int(ctx, &dummy, "SELECT id FROM keys WHERE id = ? "
-		    "AND state = 'in use'", "i", p->key_id);
-		if (rc == CM_ERR_NOTFOUND) {
-			snprintf(kstate, sizeof(kstate), "not in use");
-			rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure "
-			    "\"%s\" cannot be used: the key of CA \"%s\" is %s "
-			    "(retired or removed)", name, p->ca_name, kstate);
-			goto out;
-		} else if (rc != 0)
-			goto out;
+	if (strcmp(kstate, "in use") != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\" "
+		    "cannot be used: the key of CA \"%s\" is %s", name,
+		    p->ca_name, kstate);
+		goto out;
 	}
 	p->ca_not_after = x509_time(X509_get0_notAfter(p->ca_cert));
 	if ((rc = store_query(ctx, "SELECT cdp, aia FROM cas WHERE id = ?",

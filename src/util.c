@@ -105,17 +105,51 @@ cm_split_free(char **v, size_t n)
 	free(v);
 }
 
-/* Whether the comma list holds item (exact match). */
+/*
+ * A comma list with the blanks around its items and empty items removed.
+ * Returns 0 and *out (caller frees) or CM_ERR_NOMEM.
+ */
+int
+cm_list_norm(const char *list, char **out)
+{
+	char **v = NULL, *s, *p;
+	size_t n = 0, i, len = 1;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cm_split(list, ',', &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if ((s = p = malloc(len)) == NULL) {
+		cm_split_free(v, n);
+		return CM_ERR_NOMEM;
+	}
+	*p = '\0';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i > 0 ? "," : "", v[i]);
+	cm_split_free(v, n);
+	*out = s;
+	return 0;
+}
+
+/* Whether the comma list holds item (exact match, blanks around ignored). */
 int
 cm_list_has(const char *list, const char *item)
 {
 	size_t len = strlen(item);
-	const char *p = list;
+	const char *p = list, *e;
 
 	while (p != NULL && *p != '\0') {
-		if (strncmp(p, item, len) == 0 &&
-		    (p[len] == ',' || p[len] == '\0'))
-			return 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, item, len) == 0) {
+			e = p + len;
+			while (*e == ' ' || *e == '\t')
+				e++;
+			if (*e == ',' || *e == '\0')
+				return 1;
+		}
 		p = strchr(p, ',');
 		if (p != NULL)
 			p++;
@@ -244,7 +278,19 @@ cm_time_parse(struct cm_ctx *ctx, const char *what, const char *s,
 	}
 	if (*end != '\0')
 		goto bad;
-	*out = timegm(&tm);
+	{
+		struct tm want = tm, got;
+
+		/* strptime checks ranges only: refuse 2026-02-30. */
+		*out = timegm(&tm);
+		if (gmtime_r(out, &got) == NULL ||
+		    got.tm_year != want.tm_year || got.tm_mon != want.tm_mon ||
+		    got.tm_mday != want.tm_mday || got.tm_hour != want.tm_hour ||
+		    got.tm_min != want.tm_min || got.tm_sec != want.tm_sec) {
+			*out = 0;
+			goto bad;
+		}
+	}
 	return 0;
 bad:
 	return cm_err(ctx, CM_ERR_INVAL, "%s \"%s\": not a time (use "

@@ -94,7 +94,7 @@ x509_serial_norm(const char *in, char *out, size_t len)
 		i += odd ? 1 : 2;
 		odd = 0;
 	}
-	if (n - i + 2 > len)
+	if (n - i + (n - i) % 2 + 1 > len)
 		return -1;
 	if ((n - i) % 2)
 		snprintf(out, len, "0%s", tmp + i);
