@@ -292,6 +292,10 @@ main(int argc, char *argv[])
 		if (found->fn == cmd_init)
 			mkparent(db_default);
 	}
+	if (cli.verbose)
+		fprintf(stderr, "cmctl: CMDB %s%s%s\n", cli.db_path,
+		    conf != NULL ? ", configuration " : "",
+		    conf != NULL ? conf : "");
 	if (found->needs_db && (rc = cm_db_open(cli.ctx, cli.db_path)) != 0) {
 		status = cli_fail(&cli, rc);
 		goto out;
