@@ -264,6 +264,7 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 	cm_hex(md, mdlen, hex);
 	if ((rc = change_parse(ctx, doc, doclen, &parsed)) != 0)
 		goto out;
+	procedure_cache_clear(ctx);	/* policy is about to change */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	rc = store_exec(ctx, "INSERT INTO changes (type, document, digest, "

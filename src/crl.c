@@ -61,6 +61,19 @@ entry_cb(void *arg, struct store_row *row)
 	    (int)store_row_int(row, 2);
 
 	p = store_row_blob(row, 0, &len);
+	/*
+	 * The blob is the magnitude; a leading zero octet would make the
+	 * INTEGER encoding not minimal (X.690 8.3.2).
+	 */
+	while (p != NULL && len > 1 && p[0] == 0) {
+		p++;
+		len--;
+	}
+	if (p == NULL || len == 0 || (len == 1 && p[0] == 0)) {
+		b->rc = cm_err(b->ctx, CM_ERR_DB, "a revoked serial in the CMDB "
+		    "is not a positive integer");
+		return b->rc;
+	}
 	if ((rev = X509_REVOKED_new()) == NULL ||
 	    (sn = ASN1_INTEGER_new()) == NULL ||
 	    !ASN1_STRING_set(sn, p, (int)len) ||

@@ -47,6 +47,7 @@ cm_ctx_free(struct cm_ctx *ctx)
 
 	if (ctx == NULL)
 		return;
+	procedure_cache_clear(ctx);
 	signer_free_all(ctx);
 	store_close(ctx);
 	cm_secret_free(ctx->passphrase);

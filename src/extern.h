@@ -37,6 +37,7 @@ struct cm_ctx {
 	char			*passphrase;	/* key store */
 	int			 ks_ok;		/* passphrase verified */
 	struct signer		*signers;	/* open signers, by key id */
+	struct procedure	*proc_cache;	/* the last one issued under */
 };
 
 /* ctx.c */
@@ -192,13 +193,24 @@ int		 procedure_apply_create(struct cm_ctx *, const struct change *);
 int		 procedure_load(struct cm_ctx *, const char *,
 		    struct procedure **);
 void		 procedure_free(struct procedure *);
+int		 procedure_get(struct cm_ctx *, const char *,
+		    struct procedure **);
+void		 procedure_cache_clear(struct cm_ctx *);
 
 /* csr.c */
+struct csr;
 int		 csr_load(struct cm_ctx *, const char *, const unsigned char *,
-		    size_t, X509_REQ **);
+		    size_t, struct csr **);
+void		 csr_free(struct csr *);
+X509_NAME	*csr_get0_subject(const struct csr *);
+const STACK_OF(X509_ATTRIBUTE) *csr_get0_attributes(const struct csr *);
+EVP_PKEY	*csr_get0_pkey(const struct csr *);
+const char	*csr_key_type(const struct csr *);
+STACK_OF(X509_EXTENSION) *csr_extensions(const struct csr *);
+int		 csr_copy_pubkey(const struct csr *, X509 *);
 
 /* issue.c */
-int		 issue_sign(struct cm_ctx *, struct procedure *, X509_REQ *,
+int		 issue_sign(struct cm_ctx *, struct procedure *, struct csr *,
 		    const struct cm_issue_req *, struct cm_issued *);
 
 /* revoke.c */

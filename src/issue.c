@@ -25,16 +25,16 @@ static const char *const ku_names[] = {
  * carries no challengePassword unless the procedure allows one.
  */
 static int
-request_check(struct cm_ctx *ctx, const struct procedure *p, X509_REQ *xr,
-    const char *name)
+request_check(struct cm_ctx *ctx, const struct procedure *p,
+    const struct csr *c, const char *name)
 {
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(xr);
-	char type[64], **v = NULL;
+	EVP_PKEY *pkey = csr_get0_pkey(c);
+	const char *type = csr_key_type(c);
+	char **v = NULL;
 	size_t n = 0, i;
 	long bits, min = 0;
 	int rc, ok = 0;
 
-	x509_key_type(pkey, type, sizeof(type));
 	if ((rc = cm_split(p->allow_keys, ',', &v, &n)) != 0)
 		return rc;
 	for (i = 0; i < n && !ok; i++) {
@@ -57,8 +57,8 @@ request_check(struct cm_ctx *ctx, const struct procedure *p, X509_REQ *xr,
 		return cm_err(ctx, CM_ERR_POLICY, "%s: %s key is not allowed by "
 		    "certificate procedure \"%s\" (allowed: %s)", name, type,
 		    p->name, p->allow_keys);
-	if (X509_REQ_get_attr_by_NID(xr, NID_pkcs9_challengePassword, -1) >= 0
-	    && !p->challenge_ok)
+	if (X509at_get_attr_by_NID(csr_get0_attributes(c),
+	    NID_pkcs9_challengePassword, -1) >= 0 && !p->challenge_ok)
 		return cm_err(ctx, CM_ERR_POLICY, "%s: the request carries a "
 		    "challengePassword attribute, which certificate procedure "
 		    "\"%s\" does not allow", name, p->name);
@@ -157,9 +157,10 @@ out:
 }
 
 static int
-attr_hosts(X509_REQ *xr, X509_NAME *subj, GENERAL_NAMES *gens, int nid,
+attr_hosts(const struct csr *c, X509_NAME *subj, GENERAL_NAMES *gens, int nid,
     int want_ip)
 {
+	const STACK_OF(X509_ATTRIBUTE) *attrs = csr_get0_attributes(c);
 	X509_ATTRIBUTE *attr;
 	ASN1_TYPE *t;
 	int i, j, rc;
@@ -168,9 +169,9 @@ attr_hosts(X509_REQ *xr, X509_NAME *subj, GENERAL_NAMES *gens, int nid,
 		if ((rc = gens_add_host(gens, X509_NAME_ENTRY_get_data(
 		    X509_NAME_get_entry(subj, i)), want_ip)) != 0)
 			return rc;
-	if ((i = X509_REQ_get_attr_by_NID(xr, nid, -1)) < 0)
+	if ((i = X509at_get_attr_by_NID(attrs, nid, -1)) < 0)
 		return 0;
-	attr = X509_REQ_get_attr(xr, i);
+	attr = X509at_get_attr(attrs, i);
 	for (j = 0; j < X509_ATTRIBUTE_count(attr); j++) {
 		t = X509_ATTRIBUTE_get0_type(attr, j);
 		if (t != NULL && (t->type == V_ASN1_PRINTABLESTRING ||
@@ -188,7 +189,7 @@ attr_hosts(X509_REQ *xr, X509_NAME *subj, GENERAL_NAMES *gens, int nid,
  * commonName to subj.  Returns 0 and *out (caller frees) or a CM_ERR_*.
  */
 static int
-san_build(struct cm_ctx *ctx, const struct procedure *p, X509_REQ *xr,
+san_build(struct cm_ctx *ctx, const struct procedure *p, const struct csr *c,
     const struct cm_issue_req *req, X509_NAME *subj, GENERAL_NAMES **out)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
@@ -200,7 +201,7 @@ san_build(struct cm_ctx *ctx, const struct procedure *p, X509_REQ *xr,
 	char buf[300];
 
 	*out = NULL;
-	exts = X509_REQ_get_extensions(xr);
+	exts = csr_extensions(c);
 	gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
 	if (gens == NULL && (gens = GENERAL_NAMES_new()) == NULL) {
 		rc = CM_ERR_NOMEM;
@@ -245,10 +246,10 @@ san_build(struct cm_ctx *ctx, const struct procedure *p, X509_REQ *xr,
 	}
 	if (rule == SAN_RULE_HOST && !gens_has(gens, GEN_DNS) &&
 	    !gens_has(gens, GEN_IPADD)) {
-		if ((rc = attr_hosts(xr, subj, gens, NID_commonName, 0)) != 0 ||
-		    (rc = attr_hosts(xr, subj, gens,
+		if ((rc = attr_hosts(c, subj, gens, NID_commonName, 0)) != 0 ||
+		    (rc = attr_hosts(c, subj, gens,
 		    NID_pkcs9_unstructuredName, 0)) != 0 ||
-		    (rc = attr_hosts(xr, subj, gens,
+		    (rc = attr_hosts(c, subj, gens,
 		    NID_pkcs9_unstructuredAddress, 1)) != 0)
 			goto out;
 		if (!gens_has(gens, GEN_DNS) && !gens_has(gens, GEN_IPADD)) {
@@ -308,51 +309,12 @@ out:
 	return rc;
 }
 
-/* Copy the request's SubjectPublicKeyInfo without decoding the key. */
-static int
-pubkey_copy(X509 *x, X509_REQ *xr)
-{
-	X509_PUBKEY *src = X509_REQ_get_X509_PUBKEY(xr);
-	X509_PUBKEY *dst = X509_get_X509_PUBKEY(x);
-	const ASN1_OBJECT *aobj;
-	const void *pval;
-	const unsigned char *pk;
-	X509_ALGOR *alg;
-	ASN1_OBJECT *obj = NULL;
-	void *pv = NULL;
-	unsigned char *penc = NULL;
-	int pklen, ptype;
-
-	if (src == NULL || dst == NULL ||
-	    !X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, src))
-		return 0;
-	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
-	if (ptype == V_ASN1_OBJECT)
-		pv = OBJ_dup(pval);
-	else if (ptype == V_ASN1_SEQUENCE)
-		pv = ASN1_STRING_dup(pval);
-	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && pv == NULL)
-		return 0;
-	if ((obj = OBJ_dup(aobj)) == NULL ||
-	    (penc = OPENSSL_memdup(pk, (size_t)pklen)) == NULL ||
-	    !X509_PUBKEY_set0_param(dst, obj, ptype, pv, penc, pklen)) {
-		ASN1_OBJECT_free(obj);
-		OPENSSL_free(penc);
-		if (ptype == V_ASN1_OBJECT)
-			ASN1_OBJECT_free(pv);
-		else
-			ASN1_STRING_free(pv);
-		return 0;
-	}
-	return 1;
-}
-
 /* The keyUsage bits of the procedure that fit the subject key's type. */
 static int
-ku_add(struct cm_ctx *ctx, const struct procedure *p, X509 *x, X509_REQ *xr,
-    const char *name)
+ku_add(struct cm_ctx *ctx, const struct procedure *p, X509 *x,
+    const struct csr *c, const char *name)
 {
-	EVP_PKEY *pkey = X509_REQ_get0_pubkey(xr);
+	EVP_PKEY *pkey = csr_get0_pkey(c);
 	ASN1_BIT_STRING *bs;
 	int i, n = 0, rsa, ed, ok;
 
@@ -414,7 +376,7 @@ ski_add(struct cm_ctx *ctx, X509 *x)
  * certificate (PEM with the procedure's chain, or DER).
  */
 int
-issue_sign(struct cm_ctx *ctx, struct procedure *p, X509_REQ *xr,
+issue_sign(struct cm_ctx *ctx, struct procedure *p, struct csr *c,
     const struct cm_issue_req *req, struct cm_issued *out)
 {
 	X509 *x = NULL;
@@ -431,12 +393,11 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, X509_REQ *xr,
 	if (req->subject != NULL) {
 		if ((rc = dn_parse(ctx, req->subject, &subj)) != 0)
 			goto out;
-	} else if ((subj = X509_NAME_dup(X509_REQ_get_subject_name(xr))) ==
-	    NULL) {
+	} else if ((subj = X509_NAME_dup(csr_get0_subject(c))) == NULL) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = san_build(ctx, p, xr, req, subj, &gens)) != 0)
+	if ((rc = san_build(ctx, p, c, req, subj, &gens)) != 0)
 		goto out;
 	if (X509_NAME_entry_count(subj) == 0 && sk_GENERAL_NAME_num(gens) ==
 	    0) {
@@ -458,12 +419,12 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, X509_REQ *xr,
 	    !X509_set_issuer_name(x, X509_get_subject_name(p->ca_cert)) ||
 	    !x509_set_time(X509_getm_notBefore(x), now) ||
 	    !x509_set_time(X509_getm_notAfter(x), end) ||
-	    !pubkey_copy(x, xr)) {
+	    !csr_copy_pubkey(c, x)) {
 		cm_err_ssl(ctx, rc, "%s: building the certificate",
 		    req->csr_name);
 		goto out;
 	}
-	if ((rc = ku_add(ctx, p, x, xr, req->csr_name)) != 0 ||
+	if ((rc = ku_add(ctx, p, x, c, req->csr_name)) != 0 ||
 	    (rc = ski_add(ctx, x)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_EXTENSION_num(p->exts); i++)
@@ -546,7 +507,7 @@ issue_prepare(struct cm_ctx *ctx, const char *procedure,
 	if (procedure == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "a certificate procedure is "
 		    "required");
-	if ((rc = procedure_load(ctx, procedure, p)) != 0)
+	if ((rc = procedure_get(ctx, procedure, p)) != 0)
 		return rc;
 	/* Ask for the passphrase before the write lock is taken. */
 	return signer_get(ctx, (*p)->key_id, &s);
@@ -562,27 +523,26 @@ cm_cert_issue(struct cm_ctx *ctx, const struct cm_issue_req *req,
     struct cm_issued *out)
 {
 	struct procedure *p = NULL;
-	X509_REQ *xr = NULL;
+	struct csr *c = NULL;
 	char detail[512];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = issue_prepare(ctx, req->procedure, &p)) != 0 ||
-	    (rc = csr_load(ctx, req->csr_name, req->csr, req->csr_len, &xr))
+	    (rc = csr_load(ctx, req->csr_name, req->csr, req->csr_len, &c))
 	    != 0 ||
-	    (rc = request_check(ctx, p, xr, req->csr_name)) != 0)
+	    (rc = request_check(ctx, p, c, req->csr_name)) != 0)
 		goto out;
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	rc = issue_sign(ctx, p, xr, req, out);
+	rc = issue_sign(ctx, p, c, req, out);
 	snprintf(detail, sizeof(detail), "procedure \"%s\", CA \"%s\"",
 	    p->name, p->ca_name);
 	rc = txn_end(ctx, rc, "cert.issue", out->serial, detail);
 	if (rc != 0)
 		cm_issued_clear(out);
 out:
-	X509_REQ_free(xr);
-	procedure_free(p);
+	csr_free(c);
 	return audit_done(ctx, rc, "cert.issue", req->csr_name);
 }
 
@@ -595,7 +555,7 @@ cm_cert_issue_batch(struct cm_ctx *ctx, const struct cm_issue_req *reqs,
     size_t n, struct cm_issued *out)
 {
 	struct procedure *p = NULL;
-	X509_REQ **xr = NULL;
+	struct csr **xr = NULL;
 	char detail[512];
 	const char *object = n > 0 ? reqs[0].procedure : "";
 	size_t i;
@@ -640,8 +600,7 @@ cm_cert_issue_batch(struct cm_ctx *ctx, const struct cm_issue_req *reqs,
 out:
 	if (xr != NULL)
 		for (i = 0; i < n; i++)
-			X509_REQ_free(xr[i]);
+			csr_free(xr[i]);
 	free(xr);
-	procedure_free(p);
 	return audit_done(ctx, rc, "cert.issue-batch", object);
 }

@@ -555,3 +555,63 @@ procedure_free(struct procedure *p)
 	free(p->chain_pem);
 	free(p);
 }
+
+struct states {
+	char	ca[16];
+	char	key[16];
+	int	found;
+};
+
+static int
+states_cb(void *arg, struct store_row *row)
+{
+	struct states *s = arg;
+
+	snprintf(s->ca, sizeof(s->ca), "%s", store_row_text(row, 0));
+	snprintf(s->key, sizeof(s->key), "%s", store_row_text(row, 1));
+	s->found = 1;
+	return 1;
+}
+
+/*
+ * The procedure to issue under, kept in the context between calls:
+ * procedures do not change once created, but their CA and its key may, so
+ * those states are read again on every call.  Returns 0 and a procedure
+ * owned by the context, or a CM_ERR_*.
+ */
+int
+procedure_get(struct cm_ctx *ctx, const char *name, struct procedure **out)
+{
+	struct procedure *p = ctx->proc_cache;
+	struct states s;
+	int rc;
+
+	*out = NULL;
+	if (p != NULL && strcmp(p->name, name) == 0) {
+		memset(&s, 0, sizeof(s));
+		rc = store_query(ctx, "SELECT c.state, k.state FROM cas c JOIN "
+		    "keys k ON k.id = c.key_id WHERE c.id = ?", states_cb, &s,
+		    "i", p->ca_id);
+		if (rc != 0)
+			return rc;
+		if (s.found && strcmp(s.ca, "active") == 0 &&
+		    strcmp(s.key, "in use") == 0) {
+			*out = p;
+			return 0;
+		}
+	}
+	procedure_cache_clear(ctx);
+	if ((rc = procedure_load(ctx, name, &p)) != 0)
+		return rc;
+	ctx->proc_cache = p;
+	*out = p;
+	return 0;
+}
+
+/* Forget the cached procedure. */
+void
+procedure_cache_clear(struct cm_ctx *ctx)
+{
+	procedure_free(ctx->proc_cache);
+	ctx->proc_cache = NULL;
+}

@@ -197,6 +197,7 @@ main(int argc, char *argv[])
 	int ch, rc, status, shift;
 
 	memset(&cli, 0, sizeof(cli));
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+c:d:hqvV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -221,16 +222,14 @@ main(int argc, char *argv[])
 			printf("cmctl (opencm) %s\n", PACKAGE_VERSION);
 			return 0;
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_usage_error("unknown option or missing "
+			    "argument \"%s\"", argv[optind - 1]);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 1)
+		return cli_usage_error("a command is required");
 	noun = argv[0];
 	verb = argc > 1 ? argv[1] : NULL;
 	for (c = cli_cmds; c->noun != NULL; c++) {
