@@ -476,6 +476,9 @@ store_open(struct cm_ctx *ctx, const char *path, int create)
 	}
 	if ((rc = exec_sql(ctx, "PRAGMA foreign_keys = ON")) != 0)
 		goto fail;
+	/* A removed key's ciphertext is overwritten, not left in free pages. */
+	if ((rc = exec_sql(ctx, "PRAGMA secure_delete = ON")) != 0)
+		goto fail;
 	if ((rc = exec_sql(ctx, ctx->sync_full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL")) != 0)
 		goto fail;
