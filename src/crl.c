@@ -2,6 +2,12 @@
  * crl.c: certificate revocation lists (RFC 5280 section 5).  Full and
  * delta CRLs share one cRLNumber sequence per CA; a delta CRL lists what
  * changed since the latest full CRL, with removeFromCRL for released holds.
+ *
+ * A CRL is built with ASN.1 templates of its own rather than X509_CRL: the
+ * TBSCertList is encoded once, signed, and wrapped as it was signed, and
+ * entries with the same reason share one reasonCode extension.  With
+ * X509_CRL every entry copied its extension and the whole list was encoded
+ * twice, once to sign and once to store.
  */
 #include "config.h"
 
@@ -9,41 +15,125 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/asn1t.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "extern.h"
 
+typedef struct {
+	ASN1_INTEGER		*serial;
+	ASN1_TIME		*date;
+	STACK_OF(X509_EXTENSION) *exts;	/* shared: see crl_free() */
+} CM_CRL_ENTRY;
+
+DEFINE_STACK_OF(CM_CRL_ENTRY)
+
+typedef struct {
+	ASN1_INTEGER		*version;
+	X509_ALGOR		*sig_alg;
+	X509_NAME		*issuer;
+	ASN1_TIME		*this_update;
+	ASN1_TIME		*next_update;
+	STACK_OF(CM_CRL_ENTRY)	*entries;
+	STACK_OF(X509_EXTENSION) *exts;
+} CM_TBS_CRL;
+
+typedef struct {
+	ASN1_TYPE		*tbs;		/* the TBSCertList as signed */
+	X509_ALGOR		*sig_alg;
+	ASN1_BIT_STRING		*signature;
+} CM_CRL;
+
+DECLARE_ASN1_FUNCTIONS(CM_CRL_ENTRY)
+DECLARE_ASN1_FUNCTIONS(CM_TBS_CRL)
+DECLARE_ASN1_FUNCTIONS(CM_CRL)
+
+ASN1_SEQUENCE(CM_CRL_ENTRY) = {
+	ASN1_SIMPLE(CM_CRL_ENTRY, serial, ASN1_INTEGER),
+	ASN1_SIMPLE(CM_CRL_ENTRY, date, ASN1_TIME),
+	ASN1_SEQUENCE_OF_OPT(CM_CRL_ENTRY, exts, X509_EXTENSION)
+} ASN1_SEQUENCE_END(CM_CRL_ENTRY)
+
+/* RFC 5280 5.1: TBSCertList. */
+ASN1_SEQUENCE(CM_TBS_CRL) = {
+	ASN1_OPT(CM_TBS_CRL, version, ASN1_INTEGER),
+	ASN1_SIMPLE(CM_TBS_CRL, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(CM_TBS_CRL, issuer, X509_NAME),
+	ASN1_SIMPLE(CM_TBS_CRL, this_update, ASN1_TIME),
+	ASN1_OPT(CM_TBS_CRL, next_update, ASN1_TIME),
+	ASN1_SEQUENCE_OF_OPT(CM_TBS_CRL, entries, CM_CRL_ENTRY),
+	ASN1_EXP_SEQUENCE_OF_OPT(CM_TBS_CRL, exts, X509_EXTENSION, 0)
+} ASN1_SEQUENCE_END(CM_TBS_CRL)
+
+/* RFC 5280 5.1: CertificateList, with the TBSCertList already encoded. */
+ASN1_SEQUENCE(CM_CRL) = {
+	ASN1_SIMPLE(CM_CRL, tbs, ASN1_ANY),
+	ASN1_SIMPLE(CM_CRL, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(CM_CRL, signature, ASN1_BIT_STRING)
+} ASN1_SEQUENCE_END(CM_CRL)
+
+IMPLEMENT_ASN1_FUNCTIONS(CM_CRL_ENTRY)
+IMPLEMENT_ASN1_FUNCTIONS(CM_TBS_CRL)
+IMPLEMENT_ASN1_FUNCTIONS(CM_CRL)
+
 struct crl_build {
-	struct cm_ctx	*ctx;
-	X509_CRL	*crl;
-	X509_EXTENSION	*reason_ext[11];	/* reasonCode, by value */
-	int64_t		 entries;
-	int		 remove;		/* entries are removeFromCRL */
-	int		 rc;
+	struct cm_ctx		*ctx;
+	CM_TBS_CRL		*tbs;
+	STACK_OF(X509_EXTENSION) *reason[11];	/* reasonCode, by value */
+	int64_t			 entries;
+	int			 remove;	/* entries are removeFromCRL */
+	int			 rc;
 };
 
+/* Free a TBSCertList whose entries share their extension stacks. */
+static void
+crl_free(struct crl_build *b)
+{
+	CM_CRL_ENTRY *e;
+	int i, n;
+
+	if (b->tbs != NULL && b->tbs->entries != NULL) {
+		n = sk_CM_CRL_ENTRY_num(b->tbs->entries);
+		for (i = 0; i < n; i++) {
+			e = sk_CM_CRL_ENTRY_value(b->tbs->entries, i);
+			e->exts = NULL;
+		}
+	}
+	CM_TBS_CRL_free(b->tbs);
+	b->tbs = NULL;
+	for (i = 0; i < 11; i++)
+		sk_X509_EXTENSION_pop_free(b->reason[i], X509_EXTENSION_free);
+}
+
 static int
-reason_ext(struct crl_build *b, int reason, X509_EXTENSION **out)
+reason_exts(struct crl_build *b, int reason, STACK_OF(X509_EXTENSION) **out)
 {
 	ASN1_ENUMERATED *e;
+	X509_EXTENSION *ext;
 
 	*out = NULL;
 	if (reason < 0 || reason > 10)
 		return cm_err(b->ctx, CM_ERR_DB, "bad reason %d in the CMDB",
 		    reason);
-	if (b->reason_ext[reason] == NULL) {
+	if (b->reason[reason] == NULL) {
 		if ((e = ASN1_ENUMERATED_new()) == NULL ||
 		    !ASN1_ENUMERATED_set(e, reason)) {
 			ASN1_ENUMERATED_free(e);
 			return CM_ERR_NOMEM;
 		}
-		b->reason_ext[reason] = X509V3_EXT_i2d(NID_crl_reason, 0, e);
+		ext = X509V3_EXT_i2d(NID_crl_reason, 0, e);
 		ASN1_ENUMERATED_free(e);
-		if (b->reason_ext[reason] == NULL)
+		if (ext == NULL)
 			return cm_err_ssl(b->ctx, CM_ERR_CRYPTO, "reasonCode");
+		if ((b->reason[reason] = sk_X509_EXTENSION_new_null()) == NULL ||
+		    !sk_X509_EXTENSION_push(b->reason[reason], ext)) {
+			X509_EXTENSION_free(ext);
+			return CM_ERR_NOMEM;
+		}
 	}
-	*out = b->reason_ext[reason];
+	*out = b->reason[reason];
 	return 0;
 }
 
@@ -51,10 +141,7 @@ static int
 entry_cb(void *arg, struct store_row *row)
 {
 	struct crl_build *b = arg;
-	X509_REVOKED *rev;
-	ASN1_INTEGER *sn = NULL;
-	ASN1_TIME *t = NULL;
-	X509_EXTENSION *ext = NULL;
+	CM_CRL_ENTRY *e;
 	const unsigned char *p;
 	size_t len;
 	int reason = b->remove ? CM_REASON_REMOVE_FROM_CRL :
@@ -69,41 +156,118 @@ entry_cb(void *arg, struct store_row *row)
 		p++;
 		len--;
 	}
-	if (p == NULL || len == 0 || (len == 1 && p[0] == 0)) {
+	if (p == NULL || len == 0 || len > 20 || (len == 1 && p[0] == 0)) {
 		b->rc = cm_err(b->ctx, CM_ERR_DB, "a revoked serial in the CMDB "
-		    "is not a positive integer");
+		    "is not a positive integer of at most 20 octets");
 		return b->rc;
 	}
-	if ((rev = X509_REVOKED_new()) == NULL ||
-	    (sn = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_STRING_set(sn, p, (int)len) ||
-	    !X509_REVOKED_set_serialNumber(rev, sn) ||
-	    (t = ASN1_TIME_set(NULL, (time_t)store_row_int(row, 1))) == NULL ||
-	    !X509_REVOKED_set_revocationDate(rev, t)) {
+	if ((e = CM_CRL_ENTRY_new()) == NULL) {
 		b->rc = CM_ERR_NOMEM;
-		goto fail;
+		return b->rc;
 	}
-	if (reason != CM_REASON_UNSPECIFIED) {
-		if ((b->rc = reason_ext(b, reason, &ext)) != 0)
-			goto fail;
-		if (!X509_REVOKED_add_ext(rev, ext, -1)) {
-			b->rc = CM_ERR_NOMEM;
-			goto fail;
-		}
-	}
-	if (!X509_CRL_add0_revoked(b->crl, rev)) {
+	ASN1_TIME_free(e->date);
+	if (!ASN1_STRING_set(e->serial, p, (int)len) ||
+	    (e->date = x509_time_new((time_t)store_row_int(row, 1))) == NULL ||
+	    !sk_CM_CRL_ENTRY_push(b->tbs->entries, e)) {
+		CM_CRL_ENTRY_free(e);
 		b->rc = CM_ERR_NOMEM;
-		goto fail;
+		return b->rc;
 	}
-	ASN1_INTEGER_free(sn);
-	ASN1_TIME_free(t);
+	if (reason != CM_REASON_UNSPECIFIED &&
+	    (b->rc = reason_exts(b, reason, &e->exts)) != 0)
+		return b->rc;
 	b->entries++;
 	return 0;
-fail:
-	ASN1_INTEGER_free(sn);
-	ASN1_TIME_free(t);
-	X509_REVOKED_free(rev);
-	return b->rc;
+}
+
+static void
+view_entry(void *arg, int i, const ASN1_INTEGER **sn, const ASN1_TIME **date)
+{
+	const CM_CRL_ENTRY *e = sk_CM_CRL_ENTRY_value(arg, i);
+
+	*sn = e->serial;
+	*date = e->date;
+}
+
+/* Check the TBSCertList against RFC 5280 before it is signed. */
+static int
+crl_lint(struct cm_ctx *ctx, const CM_TBS_CRL *t)
+{
+	struct lint_crl_view v;
+
+	v.version = ASN1_INTEGER_get(t->version);
+	v.issuer = t->issuer;
+	v.this_update = t->this_update;
+	v.next_update = t->next_update;
+	v.exts = t->exts;
+	v.nentries = sk_CM_CRL_ENTRY_num(t->entries);
+	v.entry = view_entry;
+	v.arg = t->entries;
+	return lint_crl_view(ctx, &v);
+}
+
+/*
+ * Encode the TBSCertList once, sign it and wrap it.  Returns 0 and the DER
+ * CRL in *der (caller frees with OPENSSL_free) or a CM_ERR_*.
+ */
+static int
+crl_sign(struct cm_ctx *ctx, struct signer *s, const char *digest,
+    CM_TBS_CRL *tbs, unsigned char **der, int *derlen)
+{
+	EVP_MD_CTX *md = NULL;
+	CM_CRL *crl = NULL;
+	ASN1_STRING *seq = NULL;
+	unsigned char *t = NULL, *sig = NULL;
+	size_t siglen;
+	int tlen, rc = CM_ERR_CRYPTO;
+
+	*der = NULL;
+	X509_ALGOR_free(tbs->sig_alg);
+	tbs->sig_alg = NULL;
+	if ((rc = signer_sign_init(ctx, s, digest, &md, &tbs->sig_alg)) != 0)
+		goto out;
+	rc = CM_ERR_CRYPTO;
+	if ((tlen = i2d_CM_TBS_CRL(tbs, &t)) <= 0) {
+		cm_err_ssl(ctx, rc, "CRL: DER encoding");
+		goto out;
+	}
+	if (EVP_DigestSign(md, NULL, &siglen, t, (size_t)tlen) != 1 ||
+	    (sig = OPENSSL_malloc(siglen)) == NULL ||
+	    EVP_DigestSign(md, sig, &siglen, t, (size_t)tlen) != 1) {
+		cm_err_ssl(ctx, rc, "signing the CRL");
+		goto out;
+	}
+	if ((crl = CM_CRL_new()) == NULL || (seq = ASN1_STRING_new()) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	ASN1_STRING_set0(seq, t, tlen);
+	t = NULL;
+	ASN1_TYPE_set(crl->tbs, V_ASN1_SEQUENCE, seq);
+	seq = NULL;
+	X509_ALGOR_free(crl->sig_alg);
+	if ((crl->sig_alg = X509_ALGOR_dup(tbs->sig_alg)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	ASN1_STRING_set0(crl->signature, sig, (int)siglen);
+	sig = NULL;
+	/* A signature is a whole number of octets: no unused bits. */
+	crl->signature->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+	crl->signature->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	if ((*derlen = i2d_CM_CRL(crl, der)) <= 0) {
+		*der = NULL;
+		cm_err_ssl(ctx, rc, "CRL: DER encoding");
+		goto out;
+	}
+	rc = 0;
+out:
+	ASN1_STRING_free(seq);
+	OPENSSL_free(sig);
+	OPENSSL_free(t);
+	CM_CRL_free(crl);
+	EVP_MD_CTX_free(md);
+	return rc;
 }
 
 struct base_arg {
@@ -124,7 +288,7 @@ base_cb(void *arg, struct store_row *row)
 }
 
 static int
-crl_ext_int(struct cm_ctx *ctx, X509_CRL *crl, int nid, int64_t v, int crit)
+crl_ext_int(struct cm_ctx *ctx, CM_TBS_CRL *t, int nid, int64_t v, int crit)
 {
 	ASN1_INTEGER *ai;
 	int ok;
@@ -133,14 +297,14 @@ crl_ext_int(struct cm_ctx *ctx, X509_CRL *crl, int nid, int64_t v, int crit)
 		ASN1_INTEGER_free(ai);
 		return CM_ERR_NOMEM;
 	}
-	ok = X509_CRL_add1_ext_i2d(crl, nid, ai, crit, X509V3_ADD_DEFAULT);
+	ok = X509V3_add1_i2d(&t->exts, nid, ai, crit, X509V3_ADD_DEFAULT);
 	ASN1_INTEGER_free(ai);
 	return ok == 1 ? 0 : cm_err_ssl(ctx, CM_ERR_CRYPTO, "CRL extension %s",
 	    OBJ_nid2sn(nid));
 }
 
 static int
-crl_aki(struct cm_ctx *ctx, X509_CRL *crl, X509 *ca)
+crl_aki(struct cm_ctx *ctx, CM_TBS_CRL *t, X509 *ca)
 {
 	AUTHORITY_KEYID *akid;
 	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca);
@@ -158,7 +322,7 @@ crl_aki(struct cm_ctx *ctx, X509_CRL *crl, X509 *ca)
 		AUTHORITY_KEYID_free(akid);
 		return CM_ERR_NOMEM;
 	}
-	ok = X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0,
+	ok = X509V3_add1_i2d(&t->exts, NID_authority_key_identifier, akid, 0,
 	    X509V3_ADD_DEFAULT);
 	AUTHORITY_KEYID_free(akid);
 	return ok == 1 ? 0 : cm_err_ssl(ctx, CM_ERR_CRYPTO, "CRL AKI");
@@ -204,12 +368,11 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	struct interval_arg iv = { 0, 0 };
 	struct signer *s;
 	X509 *cert = NULL;
-	ASN1_TIME *t = NULL;
 	unsigned char *der = NULL;
 	char name[160], counter[32], detail[160];
 	int64_t ca_id, key_id, num = 0, event;
 	time_t now = time(NULL);
-	int len, rc, i;
+	int len = 0, rc;
 
 	memset(&b, 0, sizeof(b));
 	memset(&base, 0, sizeof(base));
@@ -248,17 +411,18 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	}
 	if (rc != 0)
 		goto end;
-	rc = CM_ERR_CRYPTO;
-	if ((b.crl = X509_CRL_new()) == NULL ||
-	    !X509_CRL_set_version(b.crl, X509_CRL_VERSION_2) ||
-	    !X509_CRL_set_issuer_name(b.crl, X509_get_subject_name(cert)) ||
-	    (t = ASN1_TIME_set(NULL, now)) == NULL ||
-	    !X509_CRL_set1_lastUpdate(b.crl, t) ||
-	    !ASN1_TIME_set(t, now + (delta ? iv.delta : iv.crl)) ||
-	    !X509_CRL_set1_nextUpdate(b.crl, t)) {
-		cm_err_ssl(ctx, rc, "CA \"%s\": building the CRL", ca);
+	rc = CM_ERR_NOMEM;
+	if ((b.tbs = CM_TBS_CRL_new()) == NULL ||
+	    (b.tbs->version = ASN1_INTEGER_new()) == NULL ||
+	    !ASN1_INTEGER_set(b.tbs->version, X509_CRL_VERSION_2) ||
+	    !X509_NAME_set(&b.tbs->issuer, X509_get_subject_name(cert)))
 		goto end;
-	}
+	ASN1_TIME_free(b.tbs->this_update);
+	if ((b.tbs->this_update = x509_time_new(now)) == NULL ||
+	    (b.tbs->next_update = x509_time_new(now + (delta ? iv.delta :
+	    iv.crl))) == NULL ||
+	    (b.tbs->entries = sk_CM_CRL_ENTRY_new_null()) == NULL)
+		goto end;
 	if (!delta)
 		rc = store_query(ctx, "SELECT serial, revocation_time, reason "
 		    "FROM revocations WHERE ca_id = ? AND released IS NULL "
@@ -277,22 +441,23 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	}
 	if (rc != 0)
 		goto end;
-	if ((rc = crl_aki(ctx, b.crl, cert)) != 0 ||
-	    (rc = crl_ext_int(ctx, b.crl, NID_crl_number, num, 0)) != 0 ||
-	    (delta && (rc = crl_ext_int(ctx, b.crl, NID_delta_crl, base.number,
+	if ((rc = crl_aki(ctx, b.tbs, cert)) != 0 ||
+	    (rc = crl_ext_int(ctx, b.tbs, NID_crl_number, num, 0)) != 0 ||
+	    (delta && (rc = crl_ext_int(ctx, b.tbs, NID_delta_crl, base.number,
 	    1)) != 0))
 		goto end;
-	if ((rc = signer_sign_crl(ctx, s, b.crl,
-	    crl_digest(signer_get0_pkey(s)))) != 0)
-		goto end;
-	if ((rc = lint_crl(ctx, b.crl)) != 0) {
+	/* RFC 5280 5.1.2.6: no revoked certificates, no list at all. */
+	if (sk_CM_CRL_ENTRY_num(b.tbs->entries) == 0) {
+		sk_CM_CRL_ENTRY_free(b.tbs->entries);
+		b.tbs->entries = NULL;
+	}
+	if ((rc = crl_lint(ctx, b.tbs)) != 0) {
 		cm_err_prefix(ctx, name);
 		goto end;
 	}
-	if ((len = i2d_X509_CRL(b.crl, &der)) <= 0) {
-		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "DER encoding");
+	if ((rc = crl_sign(ctx, s, crl_digest(signer_get0_pkey(s)), b.tbs,
+	    &der, &len)) != 0)
 		goto end;
-	}
 	rc = store_exec(ctx, "INSERT INTO crls (ca_id, number, delta, "
 	    "base_number, this_update, next_update, event, entries, der) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iiIj" "iiii" "b", ca_id, num,
@@ -310,11 +475,8 @@ end:
 	if (rc == 0)
 		*number = num;
 out:
-	for (i = 0; i < 11; i++)
-		X509_EXTENSION_free(b.reason_ext[i]);
+	crl_free(&b);
 	OPENSSL_free(der);
-	ASN1_TIME_free(t);
-	X509_CRL_free(b.crl);
 	X509_free(cert);
 	return audit_done(ctx, rc, "crl.issue", ca);
 }

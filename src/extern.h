@@ -119,8 +119,8 @@ int		 signer_get(struct cm_ctx *, int64_t, struct signer **);
 void		 signer_free_all(struct cm_ctx *);
 int		 signer_sign_cert(struct cm_ctx *, struct signer *, X509 *,
 		    const char *);
-int		 signer_sign_crl(struct cm_ctx *, struct signer *, X509_CRL *,
-		    const char *);
+int		 signer_sign_init(struct cm_ctx *, struct signer *,
+		    const char *, EVP_MD_CTX **, X509_ALGOR **);
 int		 signer_sign_req(struct cm_ctx *, struct signer *, X509_REQ *,
 		    const char *);
 EVP_PKEY	*signer_get0_pkey(struct signer *);
@@ -136,6 +136,7 @@ int		 x509_serial_norm(const char *, char *, size_t);
 int		 x509_keyid(const X509_PUBKEY *, unsigned char *, char *);
 time_t		 x509_time(const ASN1_TIME *);
 int		 x509_set_time(ASN1_TIME *, time_t);
+ASN1_TIME	*x509_time_new(time_t);
 int		 x509_add_ext(struct cm_ctx *, X509 *, X509V3_CTX *, int,
 		    const char *);
 int		 x509_pem(struct cm_ctx *, X509 *, unsigned char **, size_t *);
@@ -217,7 +218,19 @@ int		 issue_sign(struct cm_ctx *, struct procedure *, struct csr *,
 int		 revoke_cert_row(struct cm_ctx *, int64_t, int, time_t);
 
 /* lint.c */
+struct lint_crl_view {
+	long			 version;	/* 1 for v2 */
+	const X509_NAME		*issuer;
+	const ASN1_TIME		*this_update;
+	const ASN1_TIME		*next_update;
+	const STACK_OF(X509_EXTENSION) *exts;
+	int			 nentries;
+	void			(*entry)(void *, int, const ASN1_INTEGER **,
+				    const ASN1_TIME **);
+	void			*arg;
+};
 int		 lint_cert(struct cm_ctx *, X509 *);
 int		 lint_crl(struct cm_ctx *, X509_CRL *);
+int		 lint_crl_view(struct cm_ctx *, const struct lint_crl_view *);
 
 #endif /* CM_EXTERN_H */

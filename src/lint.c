@@ -362,25 +362,17 @@ lint_cert(struct cm_ctx *ctx, X509 *x)
 
 /* The fields of the TBSCertList other than extensions and entries. */
 static int
-crl_fields(struct cm_ctx *ctx, X509_CRL *crl)
+crl_fields(struct cm_ctx *ctx, const struct lint_crl_view *v)
 {
-	const ASN1_TIME *tu, *nu;
+	const ASN1_TIME *tu = v->this_update, *nu = v->next_update;
 	const char *f;
-	long version;
 
-	version = X509_CRL_get_version(crl);
-	if (version != X509_CRL_VERSION_2)
+	if (v->version != X509_CRL_VERSION_2)
 		return cm_err(ctx, CM_ERR_POLICY, "CRL: version is v%ld, not "
-		    "v2 (RFC 5280 5.1.2.1)", version + 1);
-	/*
-	 * OpenSSL 3.0 has no getter for the signature field of the
-	 * TBSCertList, so it cannot be compared with signatureAlgorithm.
-	 */
-	if (X509_NAME_entry_count(X509_CRL_get_issuer(crl)) == 0)
+		    "v2 (RFC 5280 5.1.2.1)", v->version + 1);
+	if (X509_NAME_entry_count(v->issuer) == 0)
 		return cm_err(ctx, CM_ERR_POLICY, "CRL: issuer is an empty "
 		    "name (RFC 5280 5.1.2.3)");
-	tu = X509_CRL_get0_lastUpdate(crl);
-	nu = X509_CRL_get0_nextUpdate(crl);
 	if ((f = time_fault(tu)) != NULL)
 		return cm_err(ctx, CM_ERR_POLICY, "CRL: thisUpdate %s (RFC "
 		    "5280 5.1.2.4)", f);
@@ -398,22 +390,20 @@ crl_fields(struct cm_ctx *ctx, X509_CRL *crl)
 
 /* The extensions of a CRL. */
 static int
-crl_exts(struct cm_ctx *ctx, X509_CRL *crl)
+crl_exts(struct cm_ctx *ctx, const struct lint_crl_view *v)
 {
-	const STACK_OF(X509_EXTENSION) *exts;
+	const STACK_OF(X509_EXTENSION) *exts = v->exts;
 	AUTHORITY_KEYID *aki = NULL;
 	ASN1_INTEGER *num = NULL, *base = NULL;
 	const char *f;
 	int rc = CM_ERR_POLICY, i, crit;
 
-	exts = X509_CRL_get0_extensions(crl);
 	if ((i = ext_dup(exts)) >= 0) {
 		rc = ext_dup_err(ctx, "CRL", "5.2", exts, i);
 		goto out;
 	}
 
-	aki = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit,
-	    NULL);
+	aki = X509V3_get_d2i(exts, NID_authority_key_identifier, &crit, NULL);
 	if (aki == NULL) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "CRL: %s (RFC 5280 5.2.1)",
 		    crit >= 0 ? "authorityKeyIdentifier cannot be decoded" :
@@ -426,7 +416,7 @@ crl_exts(struct cm_ctx *ctx, X509_CRL *crl)
 		goto out;
 	}
 
-	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
+	num = X509V3_get_d2i(exts, NID_crl_number, &crit, NULL);
 	if (num == NULL) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "CRL: %s (RFC 5280 5.2.3)",
 		    crit >= 0 ? "cRLNumber cannot be decoded" :
@@ -444,7 +434,7 @@ crl_exts(struct cm_ctx *ctx, X509_CRL *crl)
 		goto out;
 	}
 
-	base = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
+	base = X509V3_get_d2i(exts, NID_delta_crl, &crit, NULL);
 	if (base == NULL && crit >= 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "CRL: deltaCRLIndicator "
 		    "cannot be decoded (RFC 5280 5.2.4)");
@@ -477,26 +467,21 @@ out:
 
 /* The revoked certificates: a plain loop, as a CRL may list millions. */
 static int
-crl_entries(struct cm_ctx *ctx, X509_CRL *crl)
+crl_entries(struct cm_ctx *ctx, const struct lint_crl_view *v)
 {
-	STACK_OF(X509_REVOKED) *rev;
-	const X509_REVOKED *r;
+	const ASN1_INTEGER *sn;
+	const ASN1_TIME *date;
 	const char *f;
 	char hex[2 * MAX_SERIAL_OCTETS + 3];
-	int i, n;
+	int i;
 
-	rev = X509_CRL_get_REVOKED(crl);
-	n = sk_X509_REVOKED_num(rev);
-	for (i = 0; i < n; i++) {
-		r = sk_X509_REVOKED_value(rev, i);
-		if ((f = integer_fault(X509_REVOKED_get0_serialNumber(r),
-		    0)) != NULL)
+	for (i = 0; i < v->nentries; i++) {
+		v->entry(v->arg, i, &sn, &date);
+		if ((f = integer_fault(sn, 0)) != NULL)
 			return cm_err(ctx, CM_ERR_POLICY, "CRL: entry %d: "
 			    "serial number %s (RFC 5280 5.1.2.6)", i + 1, f);
-		if ((f = time_fault(X509_REVOKED_get0_revocationDate(r)))
-		    != NULL) {
-			x509_serial_hex(X509_REVOKED_get0_serialNumber(r), hex,
-			    sizeof(hex));
+		if ((f = time_fault(date)) != NULL) {
+			x509_serial_hex(sn, hex, sizeof(hex));
 			return cm_err(ctx, CM_ERR_POLICY, "CRL: entry %d "
 			    "(serial %s): revocationDate %s (RFC 5280 "
 			    "5.1.2.6)", i + 1, hex, f);
@@ -506,20 +491,52 @@ crl_entries(struct cm_ctx *ctx, X509_CRL *crl)
 }
 
 /*
- * Check a CRL against the profile of RFC 5280 section 5.  The engine calls
- * this on every CRL it signs, before storing it.  Returns 0, or
- * CM_ERR_POLICY with a message naming the first rule broken.  Borrows crl.
+ * Check the parts of a CRL against the profile of RFC 5280 section 5; the
+ * engine calls this on every CRL it signs, before storing it.  Returns 0,
+ * or CM_ERR_POLICY with a message naming the first rule broken.
+ */
+int
+lint_crl_view(struct cm_ctx *ctx, const struct lint_crl_view *v)
+{
+	int rc;
+
+	if ((rc = crl_fields(ctx, v)) != 0)
+		return rc;
+	if ((rc = crl_exts(ctx, v)) != 0)
+		return rc;
+	return crl_entries(ctx, v);
+}
+
+static void
+x509_crl_entry(void *arg, int i, const ASN1_INTEGER **sn,
+    const ASN1_TIME **date)
+{
+	const X509_REVOKED *r;
+
+	r = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(arg), i);
+	*sn = X509_REVOKED_get0_serialNumber(r);
+	*date = X509_REVOKED_get0_revocationDate(r);
+}
+
+/*
+ * Check an X509_CRL as lint_crl_view().  OpenSSL 3.0 has no getter for the
+ * signature field of the TBSCertList, so it is not compared with
+ * signatureAlgorithm.  Borrows crl.
  */
 int
 lint_crl(struct cm_ctx *ctx, X509_CRL *crl)
 {
-	int rc;
+	struct lint_crl_view v;
 
-	if ((rc = crl_fields(ctx, crl)) != 0)
-		return rc;
-	if ((rc = crl_exts(ctx, crl)) != 0)
-		return rc;
-	return crl_entries(ctx, crl);
+	v.version = X509_CRL_get_version(crl);
+	v.issuer = X509_CRL_get_issuer(crl);
+	v.this_update = X509_CRL_get0_lastUpdate(crl);
+	v.next_update = X509_CRL_get0_nextUpdate(crl);
+	v.exts = X509_CRL_get0_extensions(crl);
+	v.nentries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	v.entry = x509_crl_entry;
+	v.arg = crl;
+	return lint_crl_view(ctx, &v);
 }
 
 /*

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "extern.h"
@@ -163,19 +167,57 @@ signer_sign_cert(struct cm_ctx *ctx, struct signer *s, X509 *x,
 	return 0;
 }
 
-/* Sign a CRL.  Returns 0 or CM_ERR_CRYPTO. */
+/*
+ * Start signing data: *md_ctx is ready for EVP_DigestSign() and *alg (caller
+ * frees) is the AlgorithmIdentifier of the signature, to be put into the
+ * data before it is signed.  Returns 0 or CM_ERR_CRYPTO.
+ */
 int
-signer_sign_crl(struct cm_ctx *ctx, struct signer *s, X509_CRL *crl,
-    const char *digest)
+signer_sign_init(struct cm_ctx *ctx, struct signer *s, const char *digest,
+    EVP_MD_CTX **md_ctx, X509_ALGOR **alg)
 {
 	const EVP_MD *md;
-	int rc;
+	EVP_PKEY_CTX *pctx = NULL;
+	OSSL_PARAM params[2];
+	unsigned char aid[128];
+	const unsigned char *p = aid;
+	int rc, signid;
 
+	*md_ctx = NULL;
+	*alg = NULL;
 	if ((rc = signer_md(ctx, s->pkey, digest, &md)) != 0)
 		return rc;
-	if (X509_CRL_sign(crl, s->pkey, md) <= 0)
-		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "signing a CRL");
+	if ((*md_ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(*md_ctx, &pctx, md, NULL, s->pkey) != 1) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "signature setup");
+		goto fail;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(
+	    OSSL_SIGNATURE_PARAM_ALGORITHM_ID, aid, sizeof(aid));
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_CTX_get_params(pctx, params) == 1 &&
+	    OSSL_PARAM_modified(&params[0]) &&
+	    (*alg = d2i_X509_ALGOR(NULL, &p, (long)params[0].return_size)) !=
+	    NULL)
+		return 0;
+	/* A key without a provider (a token's, through libp11). */
+	ERR_clear_error();
+	if (!OBJ_find_sigid_by_algs(&signid, md != NULL ? EVP_MD_get_type(md) :
+	    NID_undef, EVP_PKEY_get_base_id(s->pkey)) ||
+	    (*alg = X509_ALGOR_new()) == NULL ||
+	    !X509_ALGOR_set0(*alg, OBJ_nid2obj(signid),
+	    EVP_PKEY_get_base_id(s->pkey) == EVP_PKEY_RSA ? V_ASN1_NULL :
+	    V_ASN1_UNDEF, NULL)) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "signature algorithm");
+		goto fail;
+	}
 	return 0;
+fail:
+	X509_ALGOR_free(*alg);
+	*alg = NULL;
+	EVP_MD_CTX_free(*md_ctx);
+	*md_ctx = NULL;
+	return rc;
 }
 
 /* Sign a PKCS#10 request.  Returns 0 or CM_ERR_CRYPTO. */

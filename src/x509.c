@@ -147,6 +147,52 @@ x509_set_time(ASN1_TIME *t, time_t v)
 }
 
 /*
+ * A new time for t: UTCTime through 2049, GeneralizedTime from 2050.  Made
+ * without OpenSSL's formatted printing, as a CRL sets a million of them.
+ * Returns the time (caller frees) or NULL.
+ */
+ASN1_TIME *
+x509_time_new(time_t v)
+{
+	ASN1_TIME *t;
+	struct tm tm;
+	char buf[16], *p = buf;
+	int year, utc, i;
+	int f[5];
+
+	if (gmtime_r(&v, &tm) == NULL)
+		return NULL;
+	year = tm.tm_year + 1900;
+	if (year < 1950 || year > 9999)
+		return NULL;
+	utc = year < 2050;
+	if (!utc) {
+		*p++ = (char)('0' + year / 1000);
+		*p++ = (char)('0' + year / 100 % 10);
+	}
+	*p++ = (char)('0' + year / 10 % 10);
+	*p++ = (char)('0' + year % 10);
+	f[0] = tm.tm_mon + 1;
+	f[1] = tm.tm_mday;
+	f[2] = tm.tm_hour;
+	f[3] = tm.tm_min;
+	f[4] = tm.tm_sec;
+	for (i = 0; i < 5; i++) {
+		*p++ = (char)('0' + f[i] / 10);
+		*p++ = (char)('0' + f[i] % 10);
+	}
+	*p++ = 'Z';
+	if ((t = ASN1_STRING_type_new(utc ? V_ASN1_UTCTIME :
+	    V_ASN1_GENERALIZEDTIME)) == NULL)
+		return NULL;
+	if (!ASN1_STRING_set(t, buf, (int)(p - buf))) {
+		ASN1_STRING_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
  * Add an extension given in OpenSSL's configuration syntax.  Returns 0 or
  * CM_ERR_INVAL naming the extension and value.
  */
