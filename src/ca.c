@@ -295,19 +295,6 @@ out:
 	return audit_done(ctx, rc, "ca.create", req->name);
 }
 
-static const char *
-ca_digest(EVP_PKEY *issuer_key)
-{
-	char buf[32];
-
-	x509_key_type(issuer_key, buf, sizeof(buf));
-	if (strcmp(buf, "ec:p384") == 0)
-		return "sha384";
-	if (strcmp(buf, "ec:p521") == 0)
-		return "sha512";
-	return "sha256";
-}
-
 /* Build and sign a CA certificate.  Returns 0 and *out or a CM_ERR_*. */
 static int
 ca_certify(struct cm_ctx *ctx, const struct change *ch, int64_t key_id,
@@ -375,7 +362,7 @@ ca_certify(struct cm_ctx *ctx, const struct change *ch, int64_t key_id,
 		    (rc = x509_add_ext(ctx, x, &v3, NID_info_access, aia)) != 0)
 			goto out;
 	}
-	if ((rc = signer_sign_cert(ctx, s, x, ca_digest(signer_get0_pkey(s))))
+	if ((rc = signer_sign_cert(ctx, s, x, signer_digest(s)))
 	    != 0)
 		goto out;
 	if ((rc = lint_cert(ctx, x)) != 0) {
@@ -538,7 +525,7 @@ cm_ca_request(struct cm_ctx *ctx, const struct cm_ca_req *req,
 		    req->name);
 		goto out;
 	}
-	if ((rc = signer_sign_req(ctx, s, xr, ca_digest(pub))) != 0)
+	if ((rc = signer_sign_req(ctx, s, xr, signer_digest(s))) != 0)
 		goto out;
 	if ((len = i2d_X509_REQ(xr, &der)) <= 0) {
 		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "DER encoding");

@@ -343,19 +343,6 @@ interval_cb(void *arg, struct store_row *row)
 	return 1;
 }
 
-static const char *
-crl_digest(EVP_PKEY *pkey)
-{
-	char buf[32];
-
-	x509_key_type(pkey, buf, sizeof(buf));
-	if (strcmp(buf, "ec:p384") == 0)
-		return "sha384";
-	if (strcmp(buf, "ec:p521") == 0)
-		return "sha512";
-	return "sha256";
-}
-
 /*
  * Issue a full or delta CRL for a CA and record it.  Returns 0 and the
  * CRL number in *number, or a CM_ERR_* naming the CA and the rule.
@@ -455,7 +442,7 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 		cm_err_prefix(ctx, name);
 		goto end;
 	}
-	if ((rc = crl_sign(ctx, s, crl_digest(signer_get0_pkey(s)), b.tbs,
+	if ((rc = crl_sign(ctx, s, signer_digest(s), b.tbs,
 	    &der, &len)) != 0)
 		goto end;
 	rc = store_exec(ctx, "INSERT INTO crls (ca_id, number, delta, "

@@ -123,7 +123,7 @@ int		 signer_sign_init(struct cm_ctx *, struct signer *,
 		    const char *, EVP_MD_CTX **, X509_ALGOR **);
 int		 signer_sign_req(struct cm_ctx *, struct signer *, X509_REQ *,
 		    const char *);
-EVP_PKEY	*signer_get0_pkey(struct signer *);
+const char	*signer_digest(struct signer *);
 
 /* dn.c */
 int		 dn_parse(struct cm_ctx *, const char *, X509_NAME **);

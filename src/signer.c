@@ -127,10 +127,21 @@ signer_free_all(struct cm_ctx *ctx)
 	ctx->signers = NULL;
 }
 
-EVP_PKEY *
-signer_get0_pkey(struct signer *s)
+/*
+ * The digest a CA key signs its own certificates, requests and CRLs with:
+ * one of the strength of the key (SHA-384 for P-384, SHA-512 for P-521).
+ */
+const char *
+signer_digest(struct signer *s)
 {
-	return s->pkey;
+	char buf[32];
+
+	x509_key_type(s->pkey, buf, sizeof(buf));
+	if (strcmp(buf, "ec:p384") == 0)
+		return "sha384";
+	if (strcmp(buf, "ec:p521") == 0)
+		return "sha512";
+	return "sha256";
 }
 
 /* The digest for a signature by pkey: none for EdDSA. */
