@@ -260,8 +260,10 @@ verify_cb(void *arg, struct store_row *row)
 }
 
 /*
- * Verify the whole hash chain.  Returns 0 with *count records checked, or
- * CM_ERR_AUDIT with *bad the number of the first broken record.
+ * Verify the whole hash chain, then every applied policy change and its
+ * officer signatures.  Returns 0 with *count records checked, or
+ * CM_ERR_AUDIT with *bad the number of the first broken record (or
+ * change).
  */
 int
 cm_audit_verify(struct cm_ctx *ctx, int64_t *count, int64_t *bad)
@@ -295,5 +297,6 @@ cm_audit_verify(struct cm_ctx *ctx, int64_t *count, int64_t *bad)
 		    "from the end", (long long)v.expect - 1, (long long)head);
 	}
 	*count = v.expect - 1;
-	return 0;
+	/* Policy in the CMDB must be what signed changes made it. */
+	return change_verify_all(ctx, bad);
 }

@@ -152,6 +152,37 @@ url_check(struct cm_ctx *ctx, const char *ca, const char *what,
 	return 0;
 }
 
+/*
+ * Whether CA issuer may certify a sub CA named name with path length
+ * pathlen (-1: none).  Checked when the change is made and again when it
+ * is applied, which may be later.  Fills *ir (clear it with ca_row_clear).
+ */
+static int
+issuer_check(struct cm_ctx *ctx, const char *name, const char *issuer,
+    int pathlen, struct ca_row *ir)
+{
+	if (ca_row_get(ctx, issuer, -1, ir) != 0)
+		return cm_err(ctx, CM_ERR_NOTFOUND, "CA \"%s\": issuer CA "
+		    "\"%s\" not found", name, issuer);
+	if (strcmp(ir->state, "active") != 0 || ir->cert == NULL)
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA \"%s\" "
+		    "is %s", name, issuer, ir->state);
+	if (strcmp(ir->key_state, "in use") != 0)
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": the key of issuer "
+		    "CA \"%s\" is %s", name, issuer, ir->key_state);
+	if (ir->pathlen == 0)
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA \"%s\" "
+		    "has path length 0 and cannot certify a sub CA (RFC 5280 "
+		    "4.2.1.9)", name, issuer);
+	if (ir->pathlen > 0 && pathlen >= ir->pathlen)
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": path length must "
+		    "be below issuer CA \"%s\"'s %d", name, issuer, ir->pathlen);
+	if (ir->not_after <= time(NULL))
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA \"%s\" "
+		    "has expired", name, issuer);
+	return 0;
+}
+
 static const char *
 def(const char *v, const char *d)
 {
@@ -209,30 +240,10 @@ ca_req_check(struct cm_ctx *ctx, const struct cm_ca_req *req, int request)
 	    (rc = url_check(ctx, req->name, "AIA", req->aia)) != 0)
 		return rc;
 	if (req->issuer != NULL && !request) {
-		if ((rc = ca_row_get(ctx, req->issuer, -1, &ir)) != 0)
-			return rc;
-		rc = 0;
-		if (strcmp(ir.state, "active") != 0)
-			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA "
-			    "\"%s\" is %s", req->name, req->issuer, ir.state);
-		else if (strcmp(ir.key_state, "in use") != 0)
-			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": the key of "
-			    "issuer CA \"%s\" is %s", req->name, req->issuer,
-			    ir.key_state);
-		else if (ir.pathlen == 0)
-			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA "
-			    "\"%s\" has path length 0 and cannot certify a sub "
-			    "CA (RFC 5280 4.2.1.9)", req->name, req->issuer);
-		else if (ir.pathlen > 0 && req->pathlen >= ir.pathlen)
-			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": path length "
-			    "must be below issuer CA \"%s\"'s %d", req->name,
-			    req->issuer, ir.pathlen);
-		else if (ir.not_after <= time(NULL))
-			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": issuer CA "
-			    "\"%s\" has expired", req->name, req->issuer);
+		rc = issuer_check(ctx, req->name, req->issuer, req->pathlen,
+		    &ir);
 		ca_row_clear(&ir);
-		if (rc != 0)
-			return rc;
+		return rc;
 	}
 	return 0;
 }
@@ -440,7 +451,7 @@ ca_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	const char *issuer = change_get(ch, "issuer");
 	struct ca_row ir;
 	X509 *x = NULL;
-	int64_t key_id;
+	int64_t key_id, other;
 	char state[16], serial[41];
 	int rc, have_issuer = 0;
 
@@ -449,6 +460,11 @@ ca_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    change_get(ch, "key") == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "%s: name, key or issuer "
 		    "missing", change_type(ch));
+	if (ca_lookup(ctx, change_get(ch, "name"), &other) == 0) {
+		rc = cm_err(ctx, CM_ERR_EXISTS, "CA \"%s\" already exists",
+		    change_get(ch, "name"));
+		goto out;
+	}
 	if ((rc = key_lookup(ctx, change_get(ch, "key"), &key_id, state,
 	    sizeof(state))) != 0)
 		goto out;
@@ -462,14 +478,11 @@ ca_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		goto out;
 	}
 	if (strcmp(issuer, "self-signed") != 0) {
-		if ((rc = ca_row_get(ctx, issuer, -1, &ir)) != 0)
-			goto out;
 		have_issuer = 1;
-		if (strcmp(ir.state, "active") != 0 || ir.cert == NULL) {
-			rc = cm_err(ctx, CM_ERR_POLICY, "issuer CA \"%s\" is %s",
-			    issuer, ir.state);
+		if ((rc = issuer_check(ctx, change_get(ch, "name"), issuer,
+		    change_get(ch, "pathlen") != NULL ?
+		    atoi(change_get(ch, "pathlen")) : -1, &ir)) != 0)
 			goto out;
-		}
 	}
 	if ((rc = ca_certify(ctx, ch, key_id, have_issuer ? &ir : NULL, &x,
 	    serial)) != 0)
@@ -506,16 +519,10 @@ cm_ca_request(struct cm_ctx *ctx, const struct cm_ca_req *req,
 	    (rc = key_lookup(ctx, req->key, &id, NULL, 0)) != 0 ||
 	    (rc = signer_get(ctx, id, &s)) != 0)
 		goto fail;
-	if ((ch = ca_change("ca.request", req)) == NULL) {
-		rc = CM_ERR_NOMEM;
-		goto fail;
-	}
-	if ((rc = change_submit(ctx, ch, req->name)) != 0)
-		goto out;
-	/* The request is made after the commit; it carries no state. */
+	/* The request is made first: a pending CA always has one. */
 	if ((rc = dn_parse(ctx, req->subject, &dn)) != 0 ||
 	    (rc = key_spki(ctx, id, &pub)) != 0)
-		goto out;
+		goto fail;
 	rc = CM_ERR_CRYPTO;
 	if ((xr = X509_REQ_new()) == NULL ||
 	    !X509_REQ_set_version(xr, X509_REQ_VERSION_1) ||
@@ -523,17 +530,27 @@ cm_ca_request(struct cm_ctx *ctx, const struct cm_ca_req *req,
 	    !X509_REQ_set_pubkey(xr, pub)) {
 		cm_err_ssl(ctx, rc, "CA \"%s\": building the request",
 		    req->name);
-		goto out;
+		goto fail;
 	}
 	if ((rc = signer_sign_req(ctx, s, xr, signer_digest(s))) != 0)
-		goto out;
+		goto fail;
 	if ((len = i2d_X509_REQ(xr, &der)) <= 0) {
 		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "DER encoding");
-		goto out;
+		goto fail;
 	}
-	rc = cm_pem_encode(ctx, "CERTIFICATE REQUEST", der, (size_t)len, out,
-	    outlen);
-out:
+	if ((rc = cm_pem_encode(ctx, "CERTIFICATE REQUEST", der, (size_t)len,
+	    out, outlen)) != 0)
+		goto fail;
+	if ((ch = ca_change("ca.request", req)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto fail;
+	}
+	rc = change_submit(ctx, ch, req->name);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+	}
 	OPENSSL_free(der);
 	X509_REQ_free(xr);
 	EVP_PKEY_free(pub);
@@ -541,6 +558,13 @@ out:
 	change_free(ch);
 	return rc;
 fail:
+	free(*out);
+	*out = NULL;
+	*outlen = 0;
+	OPENSSL_free(der);
+	X509_REQ_free(xr);
+	EVP_PKEY_free(pub);
+	X509_NAME_free(dn);
 	change_free(ch);
 	return audit_done(ctx, rc, "ca.request", req->name);
 }
@@ -585,18 +609,37 @@ cm_ca_import(struct cm_ctx *ctx, const char *name, const unsigned char *buf,
     size_t len)
 {
 	struct change *ch = NULL;
-	int rc;
+	STACK_OF(X509) *sk = NULL;
+	unsigned char *pem = NULL;
+	size_t pemlen = 0;
+	int i, rc;
 
+	/* The change carries the certificates as clean PEM. */
+	if ((rc = pem_certs(ctx, name, buf, len, &sk)) != 0) {
+		cm_err(ctx, rc, "CA \"%s\": the file holds no PEM certificate",
+		    name);
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if ((rc = x509_pem(ctx, sk_X509_value(sk, i), &pem, &pemlen)) !=
+		    0)
+			goto out;
 	if ((ch = change_new("ca.import")) == NULL ||
 	    change_set(ch, "name", name) != 0 ||
-	    change_set(ch, "certificate", (const char *)buf) != 0) {
-		change_free(ch);
-		return CM_ERR_NOMEM;
+	    change_set(ch, "certificate", (const char *)pem) != 0) {
+		rc = CM_ERR_NOMEM;
+		goto out;
 	}
-	(void)len;
 	rc = change_submit(ctx, ch, name);
 	change_free(ch);
+	free(pem);
+	sk_X509_pop_free(sk, X509_free);
 	return rc;
+out:
+	change_free(ch);
+	free(pem);
+	sk_X509_pop_free(sk, X509_free);
+	return audit_done(ctx, rc, "ca.import", name);
 }
 
 /* Apply ca.import. */
@@ -641,10 +684,29 @@ ca_apply_import(struct cm_ctx *ctx, const struct change *ch)
 		    "keyCertSign are required, RFC 5280 4.2.1.9)", name);
 		goto out;
 	}
-	for (i = 1; i < sk_X509_num(sk); i++)
+	if (X509_cmp_time(X509_get0_notAfter(x), NULL) <= 0 ||
+	    X509_cmp_time(X509_get0_notBefore(x), NULL) > 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": the certificate is "
+		    "not valid now (RFC 5280 4.1.2.5)", name);
+		goto out;
+	}
+	for (i = 1; i < sk_X509_num(sk); i++) {
+		/* Each further certificate must be the issuer of the one before. */
+		if (X509_check_issued(sk_X509_value(sk, i),
+		    sk_X509_value(sk, i - 1)) != X509_V_OK ||
+		    X509_verify(sk_X509_value(sk, i - 1),
+		    X509_get0_pubkey(sk_X509_value(sk, i))) != 1) {
+			ERR_clear_error();
+			rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": certificate "
+			    "%d of the file did not issue certificate %d: the "
+			    "chain must run from the CA up to its root", name,
+			    i + 1, i);
+			goto out;
+		}
 		if ((rc = x509_pem(ctx, sk_X509_value(sk, i), &chain,
 		    &chainlen)) != 0)
 			goto out;
+	}
 	if ((len = i2d_X509(x, &der)) <= 0 ||
 	    (subject = dn_format(X509_get_subject_name(x))) == NULL) {
 		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "DER encoding");
@@ -863,6 +925,34 @@ ca_chain_pem(struct cm_ctx *ctx, int64_t id, int full, unsigned char **buf,
 	*buf = a.buf;
 	*len = a.len;
 	return 0;
+}
+
+/*
+ * Push the certificates of CA id (and its issuers up to the root, with
+ * full) onto sk, which owns them.  Returns 0 or a CM_ERR_*.
+ */
+int
+ca_chain_x509(struct cm_ctx *ctx, int64_t id, int full, STACK_OF(X509) *sk)
+{
+	STACK_OF(X509) *got = NULL;
+	unsigned char *pem = NULL;
+	size_t len = 0;
+	X509 *x;
+	int rc;
+
+	if ((rc = ca_chain_pem(ctx, id, full, &pem, &len)) != 0 ||
+	    (rc = pem_certs(ctx, "CA chain", pem, len, &got)) != 0)
+		goto out;
+	while ((x = sk_X509_shift(got)) != NULL)
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			rc = CM_ERR_NOMEM;
+			goto out;
+		}
+out:
+	sk_X509_pop_free(got, X509_free);
+	free(pem);
+	return rc;
 }
 
 /*

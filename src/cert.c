@@ -120,3 +120,13 @@ cm_cert_show(struct cm_ctx *ctx, const char *serial, const char *ca,
 	    "(?3 IS NULL OR a.name = ?3)", cert_cb, &a, "itt",
 	    (int64_t)time(NULL), norm, ca);
 }
+
+/* Call cb for every certificate of token id, in issuance order. */
+int
+cm_token_certs(struct cm_ctx *ctx, int64_t id, cm_cert_cb cb, void *arg)
+{
+	struct cert_arg a = { cb, arg };
+
+	return store_query(ctx, "SELECT " CERT_COLS "WHERE c.token_id = ?2 "
+	    "ORDER BY c.id", cert_cb, &a, "ii", (int64_t)time(NULL), id);
+}

@@ -16,6 +16,8 @@
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "extern.h"
@@ -47,6 +49,10 @@ static const struct change_handler handlers[] = {
 	{ "ca.import",			ca_apply_import },
 	{ "ca.revoke",			ca_apply_revoke },
 	{ "cert-procedure.create",	procedure_apply_create },
+	{ "token-procedure.create",	token_procedure_apply_create },
+	{ "officer-profile.create",	officer_profile_apply_create },
+	{ "officer.create",		officer_apply_create },
+	{ "officer.disable",		officer_apply_disable },
 	{ NULL,				NULL }
 };
 
@@ -229,57 +235,571 @@ out:
 	return rc;
 }
 
+/* Sign a change document as an officer: detached CMS over its bytes. */
+static int
+change_cms_sign(struct cm_ctx *ctx, const struct officer_session *os,
+    const char *doc, size_t len, unsigned char **der, int *derlen)
+{
+	CMS_ContentInfo *cms = NULL;
+	BIO *in;
+	int rc = 0;
+
+	*der = NULL;
+	if ((in = BIO_new_mem_buf(doc, (int)len)) == NULL)
+		return CM_ERR_NOMEM;
+	cms = CMS_sign(os->cert, os->key, NULL, in, CMS_DETACHED | CMS_BINARY |
+	    CMS_NOSMIMECAP);
+	if (cms == NULL || (*derlen = i2d_CMS_ContentInfo(cms, der)) <= 0) {
+		*der = NULL;
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "officer \"%s\": signing the "
+		    "change", os->name);
+	}
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	return rc;
+}
+
+/*
+ * Whether cms is a valid detached signature over doc by the key of cert.
+ * Returns 1 or 0.
+ */
+static int
+change_cms_verify(X509 *cert, const unsigned char *der, size_t derlen,
+    const char *doc, size_t len)
+{
+	CMS_ContentInfo *cms;
+	STACK_OF(X509) *certs = NULL;
+	BIO *in = NULL;
+	const unsigned char *p = der;
+	int ok = 0;
+
+	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)derlen)) == NULL)
+		goto out;
+	if ((certs = sk_X509_new_null()) == NULL || !sk_X509_push(certs, cert) ||
+	    (in = BIO_new_mem_buf(doc, (int)len)) == NULL)
+		goto out;
+	ok = CMS_verify(cms, certs, NULL, in, NULL, CMS_BINARY | CMS_NOINTERN |
+	    CMS_NO_SIGNER_CERT_VERIFY) == 1;
+out:
+	ERR_clear_error();
+	BIO_free(in);
+	sk_X509_free(certs);	/* cert stays the caller's */
+	CMS_ContentInfo_free(cms);
+	return ok;
+}
+
+static int
+digest_hex(struct cm_ctx *ctx, const void *doc, size_t len, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+
+	if (!EVP_Digest(doc, len, md, &mdlen, EVP_sha256(), NULL))
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "change: SHA-256");
+	cm_hex(md, mdlen, hex);
+	return 0;
+}
+
+static const struct change_handler *
+handler_find(const char *type)
+{
+	const struct change_handler *h;
+
+	for (h = handlers; h->type != NULL; h++)
+		if (strcmp(h->type, type) == 0)
+			return h;
+	return NULL;
+}
+
+/* Sign as every logged-in policy officer not in skip, and store it. */
+static int
+change_sign_store(struct cm_ctx *ctx, int64_t id, const char *doc,
+    size_t len, const int64_t *skip, size_t nskip, size_t *nsigned,
+    char *names, size_t nameslen)
+{
+	unsigned char *der = NULL;
+	size_t i, j;
+	int derlen = 0, rc = 0;
+
+	*nsigned = 0;
+	for (i = 0; i < ctx->nofficers && rc == 0; i++) {
+		if (!(ctx->officers[i].perms & PERM_POLICY))
+			continue;
+		for (j = 0; j < nskip; j++)
+			if (skip[j] == ctx->officers[i].id)
+				break;
+		if (j < nskip)
+			continue;
+		if ((rc = change_cms_sign(ctx, &ctx->officers[i], doc, len, &der,
+		    &derlen)) != 0)
+			break;
+		rc = store_exec(ctx, "INSERT INTO change_signatures (change_id, "
+		    "officer_id, cms, signed) VALUES (?, ?, ?, ?)", "iibi", id,
+		    ctx->officers[i].id, der, (size_t)derlen,
+		    (int64_t)time(NULL));
+		OPENSSL_free(der);
+		der = NULL;
+		if (rc == 0) {
+			(*nsigned)++;
+			snprintf(names + strlen(names), nameslen - strlen(names),
+			    "%s\"%s\"", names[0] != '\0' ? ", " : "",
+			    ctx->officers[i].name);
+		}
+	}
+	return rc;
+}
+
+/* The policy officers logged in, and whether one of them signs alone. */
+static size_t
+policy_signers(struct cm_ctx *ctx, const struct officer_session **one)
+{
+	size_t i, n = 0;
+
+	*one = NULL;
+	for (i = 0; i < ctx->nofficers; i++)
+		if (ctx->officers[i].perms & PERM_POLICY) {
+			if (n++ == 0)
+				*one = &ctx->officers[i];
+		}
+	return n;
+}
+
 /*
  * Apply a policy change: store its canonical document, apply what the
- * stored document says, and commit both with the audit record.  object
- * names what the change is about, for the audit log.  A refusal is
- * recorded in the audit log.  Returns 0 or a CM_ERR_*.
+ * stored document says, and commit both with the audit record.  Once four-
+ * eye control is on (two officers who may administer policy exist), the
+ * logged-in policy officers sign the document: with two signatures the
+ * change is applied, with one it waits for a second officer (cm_change_sign).
+ * object names what the change is about.  A refusal is recorded in the
+ * audit log.  Returns 0 or a CM_ERR_*.
  */
 int
 change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 {
 	const struct change_handler *h;
+	const struct officer_session *one;
 	struct change *parsed = NULL;
 	xmlChar *doc = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-	char hex[2 * EVP_MAX_MD_SIZE + 1], detail[160];
-	int doclen, rc;
-	int64_t id = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1], detail[512], names[400] = "";
+	int doclen, rc, pending = 0;
+	int64_t id = 0, enforced, base = 0;
+	size_t nsig = 0;
 
-	for (h = handlers; h->type != NULL; h++)
-		if (strcmp(h->type, ch->type) == 0)
-			break;
-	if (h->type == NULL) {
+	ctx->pending_change = 0;
+	if ((rc = officer_require(ctx, PERM_POLICY, ch->type)) != 0 ||
+	    (rc = officer_enforced(ctx, &enforced)) != 0)
+		goto out;
+	if ((h = handler_find(ch->type)) == NULL) {
 		rc = cm_err(ctx, CM_ERR_INTERNAL, "change: unknown type %s",
 		    ch->type);
 		goto out;
 	}
-	if ((rc = change_c14n(ctx, ch, &doc, &doclen)) != 0)
-		goto out;
-	if (!EVP_Digest(doc, (size_t)doclen, md, &mdlen, EVP_sha256(), NULL)) {
-		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "change: SHA-256");
-		goto out;
+	if (enforced && policy_signers(ctx, &one) == 1) {
+		if (!one->two_step) {
+			rc = cm_err(ctx, CM_ERR_POLICY, "%s: officer \"%s\" does "
+			    "not sign in two steps (a bootstrap officer): two "
+			    "officers sign together", ch->type, one->name);
+			goto out;
+		}
+		pending = 1;
 	}
-	cm_hex(md, mdlen, hex);
-	if ((rc = change_parse(ctx, doc, doclen, &parsed)) != 0)
+	if ((rc = change_c14n(ctx, ch, &doc, &doclen)) != 0 ||
+	    (rc = digest_hex(ctx, doc, (size_t)doclen, hex)) != 0 ||
+	    (rc = change_parse(ctx, doc, doclen, &parsed)) != 0)
 		goto out;
 	procedure_cache_clear(ctx);	/* policy is about to change */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
+	if (pending && (rc = store_int(ctx, &base, "SELECT coalesce(max(id), 0) "
+	    "FROM changes WHERE state = 'applied'", NULL)) != 0)
+		goto end;
 	rc = store_exec(ctx, "INSERT INTO changes (type, document, digest, "
-	    "state, created, applied) VALUES (?, ?, ?, 'applied', ?, ?)",
-	    "tttii", ch->type, (const char *)doc, hex, (int64_t)time(NULL),
-	    (int64_t)time(NULL));
-	if (rc == 0) {
-		id = store_last_id(ctx);
+	    "state, created, applied, object, base) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?)", "tttti" "jtj", ch->type, (const char *)doc, hex,
+	    pending ? "pending" : "applied", (int64_t)time(NULL),
+	    pending ? (int64_t)0 : (int64_t)time(NULL), object, base);
+	if (rc != 0)
+		goto end;
+	id = store_last_id(ctx);
+	if (enforced && (rc = change_sign_store(ctx, id, (const char *)doc,
+	    (size_t)doclen, NULL, 0, &nsig, names, sizeof(names))) != 0)
+		goto end;
+	if (!pending)
 		rc = h->apply(ctx, parsed);
-	}
-	snprintf(detail, sizeof(detail), "change %lld sha256:%s",
-	    (long long)id, hex);
-	rc = txn_end(ctx, rc, ch->type, object, detail);
+end:
+	if (pending)
+		snprintf(detail, sizeof(detail), "change %lld sha256:%s signed "
+		    "by %s, waiting for a second officer", (long long)id, hex,
+		    names);
+	else
+		snprintf(detail, sizeof(detail), "change %lld sha256:%s%s%s",
+		    (long long)id, hex, nsig > 0 ? " signed by " : "", names);
+	rc = txn_end(ctx, rc, pending ? "change.pending" : ch->type, object,
+	    detail);
+	if (rc == 0 && pending)
+		ctx->pending_change = id;
 out:
 	change_free(parsed);
 	xmlFree(doc);
 	return audit_done(ctx, rc, ch->type, object);
+}
+
+/* The id of the change the last policy call left pending, or 0. */
+int64_t
+cm_change_pending(const struct cm_ctx *ctx)
+{
+	return ctx->pending_change;
+}
+
+struct crow {
+	char		*type;
+	char		*document;
+	char		 digest[2 * EVP_MAX_MD_SIZE + 1];
+	char		 state[16];
+	char		*object;
+	int64_t		 base;
+	int		 found;
+};
+
+static int
+crow_cb(void *arg, struct store_row *row)
+{
+	struct crow *c = arg;
+
+	c->type = cm_strdup(store_row_text(row, 0));
+	c->document = cm_strdup(store_row_text(row, 1));
+	snprintf(c->digest, sizeof(c->digest), "%s", store_row_text(row, 2));
+	snprintf(c->state, sizeof(c->state), "%s", store_row_text(row, 3));
+	c->object = cm_strdup(store_row_text(row, 4));
+	c->base = store_row_int(row, 5);
+	c->found = 1;
+	return 1;
+}
+
+static void
+crow_clear(struct crow *c)
+{
+	free(c->type);
+	free(c->document);
+	free(c->object);
+	memset(c, 0, sizeof(*c));
+}
+
+struct sigcheck {
+	struct cm_ctx	*ctx;
+	const char	*doc;
+	int64_t		 ids[16];
+	size_t		 n;
+	int64_t		 change;
+	int		 rc;
+};
+
+static int
+sigcheck_cb(void *arg, struct store_row *row)
+{
+	struct sigcheck *s = arg;
+	const unsigned char *cms, *cert;
+	size_t cmslen, certlen;
+	X509 *x;
+	int ok;
+
+	cms = store_row_blob(row, 1, &cmslen);
+	cert = store_row_blob(row, 2, &certlen);
+	x = cert != NULL ? x509_from_der(cert, certlen) : NULL;
+	ok = x != NULL && cms != NULL && change_cms_verify(x, cms, cmslen,
+	    s->doc, strlen(s->doc));
+	X509_free(x);
+	if (!ok) {
+		s->rc = cm_err(s->ctx, CM_ERR_AUDIT, "change %lld: the signature "
+		    "of officer \"%s\" does not verify over the stored document: "
+		    "the change was altered or forged", (long long)s->change,
+		    store_row_text(row, 3));
+		return s->rc;
+	}
+	if (s->n < 16)
+		s->ids[s->n++] = store_row_int(row, 0);
+	return 0;
+}
+
+/* Verify every stored signature of change id over its document. */
+static int
+change_sigs(struct cm_ctx *ctx, int64_t id, const char *doc,
+    struct sigcheck *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	s->doc = doc;
+	s->change = id;
+	rc = store_query(ctx, "SELECT s.officer_id, s.cms, o.cert, o.name FROM "
+	    "change_signatures s JOIN officers o ON o.id = s.officer_id WHERE "
+	    "s.change_id = ? ORDER BY s.id", sigcheck_cb, s, "i", id);
+	return rc != 0 ? rc : s->rc;
+}
+
+/*
+ * Sign a pending change as the second officer, and apply it.  The stored
+ * document must still match its first signature, and no other change may
+ * have been applied since it was signed.  Returns 0 or a CM_ERR_*.
+ */
+int
+cm_change_sign(struct cm_ctx *ctx, int64_t id)
+{
+	const struct change_handler *h;
+	struct change *parsed = NULL;
+	struct crow c;
+	struct sigcheck s;
+	char hex[2 * EVP_MAX_MD_SIZE + 1], object[32], detail[512];
+	char names[400] = "";
+	int64_t enforced, latest;
+	size_t nsig = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(object, sizeof(object), "change %lld", (long long)id);
+	if ((rc = officer_require(ctx, PERM_POLICY, "change sign")) != 0 ||
+	    (rc = officer_enforced(ctx, &enforced)) != 0)
+		goto out;
+	rc = store_query(ctx, "SELECT type, document, digest, state, "
+	    "coalesce(object, ''), coalesce(base, 0) FROM changes WHERE id = ?",
+	    crow_cb, &c, "i", id);
+	if (rc != 0)
+		goto out;
+	if (!c.found) {
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
+		    (long long)id);
+		goto out;
+	}
+	if (strcmp(c.state, "pending") != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld is %s: only a "
+		    "pending change is signed", (long long)id, c.state);
+		goto out;
+	}
+	if (c.type == NULL || c.document == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = digest_hex(ctx, c.document, strlen(c.document), hex)) != 0)
+		goto out;
+	if (strcmp(hex, c.digest) != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld: the stored document "
+		    "no longer matches its digest: it was altered after it was "
+		    "signed", (long long)id);
+		goto out;
+	}
+	if ((rc = change_sigs(ctx, id, c.document, &s)) != 0) {
+		if (rc == CM_ERR_AUDIT)
+			rc = CM_ERR_POLICY;
+		goto out;
+	}
+	if ((rc = store_int(ctx, &latest, "SELECT coalesce(max(id), 0) FROM "
+	    "changes WHERE state = 'applied'", NULL)) != 0)
+		goto out;
+	if (latest > c.base) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld: policy changed "
+		    "since it was signed (change %lld was applied): reject it "
+		    "and submit it again", (long long)id, (long long)latest);
+		goto out;
+	}
+	if ((h = handler_find(c.type)) == NULL) {
+		rc = cm_err(ctx, CM_ERR_DB, "change %lld: unknown type %s",
+		    (long long)id, c.type);
+		goto out;
+	}
+	if ((rc = change_parse(ctx, (const xmlChar *)c.document,
+	    (int)strlen(c.document), &parsed)) != 0)
+		goto out;
+	procedure_cache_clear(ctx);
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	rc = change_sign_store(ctx, id, c.document, strlen(c.document), s.ids,
+	    s.n, &nsig, names, sizeof(names));
+	if (rc == 0 && nsig == 0)
+		rc = cm_err(ctx, CM_ERR_DENIED, "change %lld: the officers "
+		    "logged in have signed it already: a second officer must "
+		    "sign", (long long)id);
+	if (rc == 0)
+		rc = store_exec(ctx, "UPDATE changes SET state = 'applied', "
+		    "applied = ? WHERE id = ?", "ii", (int64_t)time(NULL), id);
+	if (rc == 0)
+		rc = h->apply(ctx, parsed);
+	snprintf(detail, sizeof(detail), "change %lld sha256:%s signed by %s "
+	    "and applied", (long long)id, hex, names);
+	rc = txn_end(ctx, rc, c.type, c.object, detail);
+out:
+	change_free(parsed);
+	crow_clear(&c);
+	return audit_done(ctx, rc, "change.sign", object);
+}
+
+/* Reject a pending change; it is kept, with the reason.  0 or CM_ERR_*. */
+int
+cm_change_reject(struct cm_ctx *ctx, int64_t id, const char *reason)
+{
+	struct crow c;
+	char object[32], detail[300];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(object, sizeof(object), "change %lld", (long long)id);
+	if ((rc = officer_require(ctx, PERM_POLICY, "change reject")) != 0)
+		goto out;
+	rc = store_query(ctx, "SELECT type, document, digest, state, "
+	    "coalesce(object, ''), coalesce(base, 0) FROM changes WHERE id = ?",
+	    crow_cb, &c, "i", id);
+	if (rc != 0)
+		goto out;
+	if (!c.found) {
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
+		    (long long)id);
+		goto out;
+	}
+	if (strcmp(c.state, "pending") != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld is %s: only a "
+		    "pending change is rejected", (long long)id, c.state);
+		goto out;
+	}
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	rc = store_exec(ctx, "UPDATE changes SET state = 'rejected', reason = ? "
+	    "WHERE id = ?", "ti", reason != NULL ? reason : "", id);
+	snprintf(detail, sizeof(detail), "%s rejected%s%s", c.type,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	rc = txn_end(ctx, rc, "change.reject", object, detail);
+out:
+	crow_clear(&c);
+	return audit_done(ctx, rc, "change.reject", object);
+}
+
+struct clist_arg {
+	cm_change_cb	 cb;
+	void		*arg;
+	int		 found;
+};
+
+static int
+clist_cb(void *arg, struct store_row *row)
+{
+	struct clist_arg *a = arg;
+	struct cm_change_info ci;
+
+	ci.id = store_row_int(row, 0);
+	ci.type = store_row_text(row, 1);
+	ci.object = store_row_text(row, 2);
+	ci.state = store_row_text(row, 3);
+	ci.created = (time_t)store_row_int(row, 4);
+	ci.applied = (time_t)store_row_int(row, 5);
+	ci.signers = store_row_text(row, 6);
+	ci.document = store_row_text(row, 7);
+	ci.digest = store_row_text(row, 8);
+	ci.reason = store_row_null(row, 9) ? NULL : store_row_text(row, 9);
+	a->found = 1;
+	return a->cb(a->arg, &ci);
+}
+
+/*
+ * Call cb for policy changes: the one with id (when not 0), or those in a
+ * state (pending, applied, rejected; NULL: all).
+ */
+int
+cm_change_list(struct cm_ctx *ctx, int64_t id, const char *state,
+    cm_change_cb cb, void *arg)
+{
+	struct clist_arg a = { cb, arg, 0 };
+	int rc;
+
+	if (state != NULL && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "applied") != 0 && strcmp(state, "rejected") != 0)
+		return cm_err(ctx, CM_ERR_INVAL, "change state \"%s\": use "
+		    "pending, applied or rejected", state);
+	rc = store_query(ctx, "SELECT c.id, c.type, coalesce(c.object, ''), "
+	    "c.state, c.created, coalesce(c.applied, 0), coalesce((SELECT "
+	    "group_concat(o.name, ', ') FROM change_signatures s JOIN officers o "
+	    "ON o.id = s.officer_id WHERE s.change_id = c.id), ''), c.document, "
+	    "c.digest, c.reason FROM changes c WHERE (?1 = 0 OR c.id = ?1) AND "
+	    "(?2 IS NULL OR c.state = ?2) ORDER BY c.id", clist_cb, &a, "it", id,
+	    state);
+	if (rc == 0 && id != 0 && !a.found)
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
+		    (long long)id);
+	return rc;
+}
+
+struct cverify {
+	struct cm_ctx	*ctx;
+	int		 four_eye;	/* seen a change with two signatures */
+	int64_t		 start;		/* four-eye control began after it */
+	int64_t		 bad;
+	int		 rc;
+};
+
+static int
+cverify_cb(void *arg, struct store_row *row)
+{
+	struct cverify *v = arg;
+	struct sigcheck s;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	int64_t id = store_row_int(row, 0);
+	const char *doc = store_row_text(row, 1);
+	char *copy;
+	int rc;
+
+	if ((rc = digest_hex(v->ctx, doc, strlen(doc), hex)) != 0)
+		return rc;
+	if (strcmp(hex, store_row_text(row, 2)) != 0) {
+		v->bad = id;
+		return cm_err(v->ctx, CM_ERR_AUDIT, "change %lld: the document "
+		    "does not match its digest: the change was edited in the "
+		    "CMDB", (long long)id);
+	}
+	/* The row is valid only until the next query: keep a copy. */
+	if ((copy = cm_strdup(doc)) == NULL)
+		return CM_ERR_NOMEM;
+	rc = change_sigs(v->ctx, id, copy, &s);
+	free(copy);
+	if (rc != 0) {
+		v->bad = id;
+		return rc;
+	}
+	if (s.n >= 2)
+		v->four_eye = 1;
+	else if (v->four_eye || (v->start != 0 && id > v->start)) {
+		v->bad = id;
+		return cm_err(v->ctx, CM_ERR_AUDIT, "change %lld (%s) was applied "
+		    "with %zu officer signature%s after four-eye control began: "
+		    "forged or edited in the CMDB", (long long)id,
+		    store_row_text(row, 3), s.n, s.n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+/*
+ * Verify every applied policy change: its document against its digest, and
+ * every officer signature over it.  Every change applied after the one
+ * that made the second officer who may administer policy, and after any
+ * change with two signatures, must carry two.  Returns 0, or CM_ERR_AUDIT
+ * naming the first bad change (its id in *bad).
+ */
+int
+change_verify_all(struct cm_ctx *ctx, int64_t *bad)
+{
+	struct cverify v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.ctx = ctx;
+	*bad = 0;
+	/* The change that made the second officer who may administer policy. */
+	rc = store_int(ctx, &v.start, "SELECT c.id FROM changes c JOIN "
+	    "officers o ON o.name = c.object JOIN officer_profiles p ON p.id = "
+	    "o.profile_id WHERE c.type = 'officer.create' AND c.state = "
+	    "'applied' AND ',' || p.permissions || ',' GLOB '*,policy,*' ORDER "
+	    "BY c.id LIMIT 1 OFFSET 1", NULL);
+	if (rc != 0 && rc != CM_ERR_NOTFOUND)
+		return rc;
+	rc = store_query(ctx, "SELECT id, document, digest, type FROM changes "
+	    "WHERE state = 'applied' ORDER BY id", cverify_cb, &v, NULL);
+	*bad = v.bad;
+	return rc;
 }

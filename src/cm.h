@@ -287,6 +287,165 @@ typedef int (*cm_audit_cb)(void *, const struct cm_audit_info *);
 int	cm_audit_list(struct cm_ctx *, time_t, int, cm_audit_cb, void *);
 int	cm_audit_verify(struct cm_ctx *, int64_t *, int64_t *);
 
+/* Subjects (subject.c). */
+struct cm_subject_req {
+	const char	*dn;
+	const char	*email;
+	const char	*san;		/* DNS:a,IP:b,email:c,URI:d */
+};
+
+struct cm_subject_info {
+	int64_t		 id;
+	const char	*dn;
+	const char	*email;		/* NULL when none */
+	const char	*san;		/* NULL when none */
+	time_t		 created;
+};
+
+typedef int (*cm_subject_cb)(void *, const struct cm_subject_info *);
+int	cm_subject_register(struct cm_ctx *, const struct cm_subject_req *,
+	    int64_t *);
+int	cm_subject_list(struct cm_ctx *, const char *, cm_subject_cb, void *);
+
+/* Token procedures and tokens (token.c). */
+struct cm_token_procedure_req {
+	const char	*name;
+	const char	*storage;	/* smartcard, pkcs12, pkcs10 */
+	const char	*card_serial;	/* yes, no; NULL: by storage */
+	const char	*serial_range;	/* mandatory, optional, none */
+	const char	*pin_procedure;	/* show, letter */
+	const char	*issuer_certs;	/* none, ca, chain */
+	const char	*key_type;
+	const char * const *cert_procedures;
+	size_t		 ncert_procedures;
+};
+
+struct cm_token_procedure_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*storage;
+	int		 card_serial;
+	const char	*serial_range;
+	const char	*pin_procedure;
+	const char	*issuer_certs;
+	const char	*key_type;
+	const char	*cert_procedures;	/* names, one a line */
+};
+
+typedef int (*cm_token_procedure_cb)(void *,
+    const struct cm_token_procedure_info *);
+int	cm_token_procedure_create(struct cm_ctx *,
+	    const struct cm_token_procedure_req *);
+int	cm_token_procedure_list(struct cm_ctx *, const char *,
+	    cm_token_procedure_cb, void *);
+
+struct cm_token_req {
+	const char	*procedure;
+	const char	*subject;	/* ID or DN */
+	const unsigned char *csr;	/* storage pkcs10 */
+	size_t		 csr_len;
+	const char	*csr_name;
+	int		 pkcs12_fallback; /* smart card storage as PKCS#12 */
+};
+
+struct cm_token_issued {
+	int64_t		 id;
+	char		*pin;		/* PKCS#12 only; wiped on clear */
+	int		 pin_letter;	/* the procedure wants a PIN letter */
+	unsigned char	*data;		/* PKCS#12 DER, or PEM certificates */
+	size_t		 len;
+	char		 (*serials)[41];
+	size_t		 nserials;
+	char		*subject;	/* the subject's DN */
+};
+
+struct cm_token_info {
+	int64_t		 id;
+	const char	*procedure;
+	const char	*subject;
+	const char	*storage;
+	const char	*state;
+	time_t		 created;
+};
+
+typedef int (*cm_token_cb)(void *, const struct cm_token_info *);
+int	cm_token_issue(struct cm_ctx *, const struct cm_token_req *,
+	    struct cm_token_issued *);
+void	cm_token_issued_clear(struct cm_token_issued *);
+int	cm_token_list(struct cm_ctx *, int64_t, const char *, cm_token_cb,
+	    void *);
+int	cm_token_revoke(struct cm_ctx *, int64_t, const char *);
+int	cm_token_certs(struct cm_ctx *, int64_t, cm_cert_cb, void *);
+
+/* Officers (officer.c). */
+struct cm_officer_profile_req {
+	const char	*name;
+	const char	*permissions;	/* policy,issue,revoke,recover,audit */
+};
+
+struct cm_officer_profile_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*permissions;
+};
+
+struct cm_officer_req {
+	const char	*name;
+	const char	*profile;
+	const unsigned char *cert;	/* PEM or DER */
+	size_t		 cert_len;
+	int		 no_two_step;	/* signs only with a second officer */
+};
+
+struct cm_officer_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*profile;
+	const char	*permissions;
+	const char	*state;		/* active, disabled */
+	const char	*subject;
+	const char	*serial;
+	const char	*ca;
+	time_t		 created;
+};
+
+typedef int (*cm_officer_profile_cb)(void *,
+    const struct cm_officer_profile_info *);
+typedef int (*cm_officer_cb)(void *, const struct cm_officer_info *);
+int	cm_officer_profile_create(struct cm_ctx *,
+	    const struct cm_officer_profile_req *);
+int	cm_officer_profile_list(struct cm_ctx *, const char *,
+	    cm_officer_profile_cb, void *);
+int	cm_officer_create(struct cm_ctx *, const struct cm_officer_req *);
+int	cm_officer_disable(struct cm_ctx *, const char *);
+int	cm_officer_list(struct cm_ctx *, const char *, cm_officer_cb, void *);
+int	cm_officer_login(struct cm_ctx *, const char *, const unsigned char *,
+	    size_t);
+
+/* Policy changes (change.c). */
+struct cm_change_info {
+	int64_t		 id;
+	const char	*type;
+	const char	*object;
+	const char	*state;		/* pending, applied, rejected */
+	time_t		 created;
+	time_t		 applied;
+	const char	*signers;	/* officer names */
+	const char	*document;	/* canonical XML */
+	const char	*digest;	/* SHA-256, hex */
+	const char	*reason;	/* why rejected, or NULL */
+};
+
+typedef int (*cm_change_cb)(void *, const struct cm_change_info *);
+int	cm_change_list(struct cm_ctx *, int64_t, const char *, cm_change_cb,
+	    void *);
+int	cm_change_sign(struct cm_ctx *, int64_t);
+int	cm_change_reject(struct cm_ctx *, int64_t, const char *);
+int64_t	cm_change_pending(const struct cm_ctx *);
+
+/* Bootstrap (bootstrap.c). */
+int	cm_bootstrap(struct cm_ctx *, const char *, struct cm_token_issued *);
+
 /* Lint (lint.c): RFC 5280 checks that openssl verify does not make. */
 int	cm_lint_cert_der(struct cm_ctx *, const unsigned char *, size_t);
 int	cm_lint_crl_der(struct cm_ctx *, const unsigned char *, size_t);

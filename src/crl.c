@@ -379,6 +379,13 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	}
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
+	if (store_int(ctx, &key_id, "SELECT c.id FROM cas c JOIN keys k ON "
+	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
+	    "!= 'removed'", "i", ca_id) != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "
+		    "or its key was removed", ca);
+		goto end;
+	}
 	snprintf(counter, sizeof(counter), "crl %lld", (long long)ca_id);
 	rc = store_int(ctx, &num, "SELECT value FROM counters WHERE name = ?",
 	    "t", counter);
@@ -422,8 +429,10 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 		b.remove = 1;
 		if (rc == 0)
 			rc = store_query(ctx, "SELECT serial, revocation_time, "
-			    "reason FROM revocations WHERE ca_id = ? AND "
-			    "released > ? AND event <= ? ORDER BY id", entry_cb,
+			    "reason FROM revocations r WHERE ca_id = ? AND "
+			    "released > ? AND event <= ? AND NOT EXISTS (SELECT "
+			    "1 FROM revocations a WHERE a.cert_id = r.cert_id "
+			    "AND a.released IS NULL) ORDER BY id", entry_cb,
 			    &b, "iii", ca_id, base.event, base.event);
 	}
 	if (rc != 0)

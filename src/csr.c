@@ -151,6 +151,9 @@ csr_key(struct cm_ctx *ctx, const char *name, struct csr *c)
 	len = ASN1_STRING_length(c->req->info->spki->public_key);
 	switch ((nid = OBJ_obj2nid(aobj))) {
 	case NID_rsaEncryption:
+		if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+			return cm_err(ctx, CM_ERR_INVAL, "%s: the RSA key's "
+			    "parameters must be NULL (RFC 3279 2.3.1)", name);
 		c->pkey = rsa_key(pk, len);
 		if (c->pkey != NULL)
 			snprintf(c->key_type, sizeof(c->key_type), "rsa:%d",
@@ -180,6 +183,9 @@ csr_key(struct cm_ctx *ctx, const char *name, struct csr *c)
 		c->pkey = fromdata("EC", params);
 		break;
 	case NID_ED25519:
+		if (ptype != V_ASN1_UNDEF)
+			return cm_err(ctx, CM_ERR_INVAL, "%s: an Ed25519 key has no "
+			    "parameters (RFC 8410 3)", name);
 		snprintf(c->key_type, sizeof(c->key_type), "ed25519");
 		c->pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL,
 		    pk, (size_t)len);
@@ -351,11 +357,11 @@ csr_copy_pubkey(const struct csr *c, X509 *x)
 	int ptype, len;
 
 	X509_ALGOR_get0(&aobj, &ptype, &pval, c->req->info->spki->algor);
-	if (ptype == V_ASN1_OBJECT)
-		pv = OBJ_dup(pval);
-	else if (ptype == V_ASN1_SEQUENCE)
-		pv = ASN1_STRING_dup(pval);
-	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && pv == NULL)
+	/* csr_key() allowed only these: a named curve, NULL or nothing. */
+	if (ptype == V_ASN1_OBJECT) {
+		if ((pv = OBJ_dup(pval)) == NULL)
+			return 0;
+	} else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
 		return 0;
 	len = ASN1_STRING_length(c->req->info->spki->public_key);
 	if (dst == NULL || (obj = OBJ_dup(aobj)) == NULL ||
@@ -364,10 +370,7 @@ csr_copy_pubkey(const struct csr *c, X509 *x)
 	    !X509_PUBKEY_set0_param(dst, obj, ptype, pv, penc, len)) {
 		ASN1_OBJECT_free(obj);
 		OPENSSL_free(penc);
-		if (ptype == V_ASN1_OBJECT)
-			ASN1_OBJECT_free(pv);
-		else
-			ASN1_STRING_free(pv);
+		ASN1_OBJECT_free(pv);
 		return 0;
 	}
 	return 1;

@@ -47,6 +47,7 @@ cm_ctx_free(struct cm_ctx *ctx)
 
 	if (ctx == NULL)
 		return;
+	officer_logout_all(ctx);
 	procedure_cache_clear(ctx);
 	signer_free_all(ctx);
 	store_close(ctx);
@@ -59,6 +60,7 @@ cm_ctx_free(struct cm_ctx *ctx)
 	free(ctx->conf_path);
 	free(ctx->db_path);
 	free(ctx->actor);
+	free(ctx->os_actor);
 	free(ctx);
 }
 

@@ -17,6 +17,24 @@ struct store;
 struct store_row;
 struct signer;
 
+#define PERM_POLICY	0x01
+#define PERM_ISSUE	0x02
+#define PERM_REVOKE	0x04
+#define PERM_RECOVER	0x08
+#define PERM_AUDIT	0x10
+
+/* An officer who logged in: a proven key and a checked certificate. */
+struct officer_session {
+	int64_t		 id;
+	char		 name[160];
+	unsigned	 perms;
+	int		 two_step;
+	X509		*cert;
+	EVP_PKEY	*key;
+};
+
+#define MAX_OFFICERS	4
+
 struct cm_conf_entry {
 	char	*key;
 	char	*value;
@@ -38,6 +56,10 @@ struct cm_ctx {
 	int			 ks_ok;		/* passphrase verified */
 	struct signer		*signers;	/* open signers, by key id */
 	struct procedure	*proc_cache;	/* the last one issued under */
+	struct officer_session	 officers[MAX_OFFICERS];
+	size_t			 nofficers;
+	char			*os_actor;	/* the actor before a login */
+	int64_t			 pending_change; /* left by the last submit */
 };
 
 /* ctx.c */
@@ -97,6 +119,7 @@ int		 change_set_int(struct change *, const char *, long long);
 const char	*change_get(const struct change *, const char *);
 const char	*change_type(const struct change *);
 int		 change_submit(struct cm_ctx *, struct change *, const char *);
+int		 change_verify_all(struct cm_ctx *, int64_t *);
 
 /* keystore.c */
 int		 keystore_ask_new(struct cm_ctx *);
@@ -113,6 +136,8 @@ int		 key_apply_state(struct cm_ctx *, const struct change *);
 int		 key_lookup(struct cm_ctx *, const char *, int64_t *, char *,
 		    size_t);
 int		 key_spki(struct cm_ctx *, int64_t, EVP_PKEY **);
+int		 key_type_known(const char *);
+EVP_PKEY	*key_new(const char *);
 
 /* signer.c */
 int		 signer_get(struct cm_ctx *, int64_t, struct signer **);
@@ -154,6 +179,7 @@ int		 ca_load(struct cm_ctx *, int64_t, X509 **, int64_t *, char *,
 		    size_t);
 int		 ca_chain_pem(struct cm_ctx *, int64_t, int, unsigned char **,
 		    size_t *);
+int		 ca_chain_x509(struct cm_ctx *, int64_t, int, STACK_OF(X509) *);
 
 /* format.c */
 struct format;
@@ -211,11 +237,32 @@ STACK_OF(X509_EXTENSION) *csr_extensions(const struct csr *);
 int		 csr_copy_pubkey(const struct csr *, X509 *);
 
 /* issue.c */
+int		 issue_key_allowed(const char *, const char *, int, long *);
+int		 issue_check(struct cm_ctx *, const struct procedure *,
+		    const struct csr *, const char *);
 int		 issue_sign(struct cm_ctx *, struct procedure *, struct csr *,
 		    const struct cm_issue_req *, struct cm_issued *);
 
 /* revoke.c */
 int		 revoke_cert_row(struct cm_ctx *, int64_t, int, time_t);
+
+/* subject.c */
+int		 subject_san_check(struct cm_ctx *, const char *, const char *);
+int		 subject_lookup(struct cm_ctx *, const char *, int64_t *);
+
+/* token.c */
+int		 token_cert_pem(struct cm_ctx *, int64_t, char **, size_t *);
+int		 token_procedure_apply_create(struct cm_ctx *,
+		    const struct change *);
+
+/* officer.c */
+int		 officer_require(struct cm_ctx *, unsigned, const char *);
+int		 officer_enforced(struct cm_ctx *, int64_t *);
+void		 officer_logout_all(struct cm_ctx *);
+int		 officer_profile_apply_create(struct cm_ctx *,
+		    const struct change *);
+int		 officer_apply_create(struct cm_ctx *, const struct change *);
+int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 
 /* lint.c */
 struct lint_crl_view {

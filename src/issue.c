@@ -21,34 +21,52 @@ static const char *const ku_names[] = {
 };
 
 /*
- * Check that the request's key is one the procedure allows and that it
- * carries no challengePassword unless the procedure allows one.
+ * Whether a comma list of allowed key types (rsa:MIN, ec:p256, ...) allows
+ * a key of type (with bits for RSA).  *min is set to the smallest RSA size
+ * the list asks for when it refuses an RSA key.  Returns 1, 0 or NOMEM.
  */
-static int
-request_check(struct cm_ctx *ctx, const struct procedure *p,
-    const struct csr *c, const char *name)
+int
+issue_key_allowed(const char *list, const char *type, int bits, long *min)
 {
-	EVP_PKEY *pkey = csr_get0_pkey(c);
-	const char *type = csr_key_type(c);
 	char **v = NULL;
 	size_t n = 0, i;
-	long bits, min = 0;
-	int rc, ok = 0;
+	long need;
+	int ok = 0;
 
-	if ((rc = cm_split(p->allow_keys, ',', &v, &n)) != 0)
-		return rc;
+	*min = 0;
+	if (cm_split(list, ',', &v, &n) != 0)
+		return CM_ERR_NOMEM;
 	for (i = 0; i < n && !ok; i++) {
 		if (strncmp(v[i], "rsa:", 4) == 0 && strncmp(type, "rsa:", 4)
 		    == 0) {
-			bits = strtol(v[i] + 4, NULL, 10);
-			if (EVP_PKEY_get_bits(pkey) >= bits)
+			need = strtol(v[i] + 4, NULL, 10);
+			if (bits >= need)
 				ok = 1;
-			else if (min == 0 || bits < min)
-				min = bits;
+			else if (*min == 0 || need < *min)
+				*min = need;
 		} else if (strcmp(v[i], type) == 0)
 			ok = 1;
 	}
 	cm_split_free(v, n);
+	return ok;
+}
+
+/*
+ * Check that the request's key is one the procedure allows and that it
+ * carries no challengePassword unless the procedure allows one.
+ */
+int
+issue_check(struct cm_ctx *ctx, const struct procedure *p,
+    const struct csr *c, const char *name)
+{
+	EVP_PKEY *pkey = csr_get0_pkey(c);
+	const char *type = csr_key_type(c);
+	long min = 0;
+	int ok;
+
+	if ((ok = issue_key_allowed(p->allow_keys, type,
+	    EVP_PKEY_get_bits(pkey), &min)) < 0)
+		return ok;
 	if (!ok && min != 0)
 		return cm_err(ctx, CM_ERR_POLICY, "%s: RSA key of %d bits is "
 		    "below the %ld that certificate procedure \"%s\" requires",
@@ -65,6 +83,24 @@ request_check(struct cm_ctx *ctx, const struct procedure *p,
 	return 0;
 }
 
+/* Whether the procedure's CA may sign now, read inside the transaction. */
+static int
+issue_ca_usable(struct cm_ctx *ctx, const struct procedure *p)
+{
+	int64_t ok;
+	int rc;
+
+	rc = store_int(ctx, &ok, "SELECT c.id FROM cas c JOIN keys k ON k.id = "
+	    "c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state = "
+	    "'in use' AND c.not_after > ?", "ii", p->ca_id,
+	    (int64_t)time(NULL));
+	if (rc == CM_ERR_NOTFOUND)
+		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\" "
+		    "cannot be used: CA \"%s\" is no longer active, its key is "
+		    "not in use, or it has expired", p->name, p->ca_name);
+	return rc;
+}
+
 /* Whether s is a host name (RFC 1123 labels, '*' as a whole first label). */
 static int
 hostname_valid(const char *s, size_t len)
@@ -75,7 +111,8 @@ hostname_valid(const char *s, size_t len)
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '.') {
-			if (label == 0)
+			/* No empty label, none ending in a hyphen. */
+			if (label == 0 || s[i - 1] == '-')
 				return 0;
 			label = 0;
 			continue;
@@ -83,13 +120,29 @@ hostname_valid(const char *s, size_t len)
 		if (s[i] == '*') {
 			if (i != 0 || len < 3 || s[1] != '.')
 				return 0;
-		} else if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_')
+		} else if (!isalnum((unsigned char)s[i]) &&
+		    (s[i] != '-' || label == 0))
 			return 0;
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0;
+	return label > 0 && s[len - 1] != '-';
+}
+
+/* Untrusted bytes for a message: anything not printable ASCII as \xNN. */
+static void
+printable(char *buf, size_t size, const unsigned char *p, int len)
+{
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < len && o + 5 < size; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			buf[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02X", p[i]);
+	}
+	buf[o] = '\0';
 }
 
 static int
@@ -229,9 +282,9 @@ san_build(struct cm_ctx *ctx, const struct procedure *p, const struct csr *c,
 		    !hostname_valid((const char *)ASN1_STRING_get0_data(
 		    gen->d.dNSName), (size_t)ASN1_STRING_length(
 		    gen->d.dNSName))) {
-			snprintf(buf, sizeof(buf), "%.*s",
-			    ASN1_STRING_length(gen->d.dNSName),
-			    ASN1_STRING_get0_data(gen->d.dNSName));
+			printable(buf, sizeof(buf),
+			    ASN1_STRING_get0_data(gen->d.dNSName),
+			    ASN1_STRING_length(gen->d.dNSName));
 			rc = cm_err(ctx, CM_ERR_POLICY, "%s: dNSName \"%s\" is "
 			    "not a host name (RFC 5280 4.2.1.6)", name, buf);
 			goto out;
@@ -390,6 +443,12 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, struct csr *c,
 	int i, len, rc;
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * The CA and its key were checked before the write lock was taken;
+	 * a revocation may have committed since.
+	 */
+	if ((rc = issue_ca_usable(ctx, p)) != 0)
+		goto out;
 	if (req->subject != NULL) {
 		if ((rc = dn_parse(ctx, req->subject, &subj)) != 0)
 			goto out;
@@ -528,10 +587,11 @@ cm_cert_issue(struct cm_ctx *ctx, const struct cm_issue_req *req,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = issue_prepare(ctx, req->procedure, &p)) != 0 ||
+	if ((rc = officer_require(ctx, PERM_ISSUE, "issue")) != 0 ||
+	    (rc = issue_prepare(ctx, req->procedure, &p)) != 0 ||
 	    (rc = csr_load(ctx, req->csr_name, req->csr, req->csr_len, &c))
 	    != 0 ||
-	    (rc = request_check(ctx, p, c, req->csr_name)) != 0)
+	    (rc = issue_check(ctx, p, c, req->csr_name)) != 0)
 		goto out;
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
@@ -567,7 +627,8 @@ cm_cert_issue_batch(struct cm_ctx *ctx, const struct cm_issue_req *reqs,
 		return cm_err(ctx, CM_ERR_INVAL, "no requests to issue");
 	if ((xr = calloc(n, sizeof(*xr))) == NULL)
 		return CM_ERR_NOMEM;
-	if ((rc = issue_prepare(ctx, reqs[0].procedure, &p)) != 0)
+	if ((rc = officer_require(ctx, PERM_ISSUE, "issue")) != 0 ||
+	    (rc = issue_prepare(ctx, reqs[0].procedure, &p)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (reqs[i].procedure == NULL ||
@@ -578,7 +639,7 @@ cm_cert_issue_batch(struct cm_ctx *ctx, const struct cm_issue_req *reqs,
 		}
 		if ((rc = csr_load(ctx, reqs[i].csr_name, reqs[i].csr,
 		    reqs[i].csr_len, &xr[i])) != 0 ||
-		    (rc = request_check(ctx, p, xr[i], reqs[i].csr_name)) != 0)
+		    (rc = issue_check(ctx, p, xr[i], reqs[i].csr_name)) != 0)
 			goto out;
 	}
 	if ((rc = txn_begin(ctx)) != 0)

@@ -51,6 +51,22 @@ key_generate(const struct key_type *t)
 	return EVP_PKEY_Q_keygen(NULL, NULL, t->alg);
 }
 
+/* Whether type names a key type opencm generates. */
+int
+key_type_known(const char *type)
+{
+	return key_type_find(type) != NULL;
+}
+
+/* A new key of a named type; NULL when the type is unknown or on error. */
+EVP_PKEY *
+key_new(const char *type)
+{
+	const struct key_type *t = key_type_find(type);
+
+	return t != NULL ? key_generate(t) : NULL;
+}
+
 static int
 name_check(struct cm_ctx *ctx, const char *what, const char *name)
 {

@@ -114,6 +114,39 @@ field_check(struct cm_ctx *ctx, const struct cm_cert_procedure_req *req,
 }
 
 /*
+ * A procedure of format ca makes sub CAs under its CA: the CA's path
+ * length must allow one, and the pathlen field must be below it (RFC 5280
+ * 4.2.1.9).
+ */
+static int
+ca_pathlen_check(struct cm_ctx *ctx, const char *proc, const char *ca,
+    const char *fields)
+{
+	const char *p;
+	int64_t pathlen;
+	long want = -1;
+	int rc;
+
+	rc = store_int(ctx, &pathlen, "SELECT coalesce(pathlen, -1) FROM cas "
+	    "WHERE name = ?", "t", ca);
+	if (rc != 0)
+		return rc == CM_ERR_NOTFOUND ? cm_err(ctx, rc, "CA \"%s\" not "
+		    "found", ca) : rc;
+	if (fields != NULL && (p = strstr(fields, "pathlen=")) != NULL &&
+	    (p == fields || p[-1] == '\n'))
+		want = strtol(p + 8, NULL, 10);
+	if (pathlen == 0)
+		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "CA \"%s\" has path length 0 and cannot certify sub CAs "
+		    "(RFC 5280 4.2.1.9)", proc, ca);
+	if (pathlen > 0 && want >= pathlen)
+		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "pathlen %ld must be below the %lld of CA \"%s\" (RFC 5280 "
+		    "4.2.1.9)", proc, want, (long long)pathlen, ca);
+	return 0;
+}
+
+/*
  * Create a certificate procedure, as a policy change.  Every setting is
  * checked against the format here, so the change holds only valid ones.
  */
@@ -198,6 +231,9 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 	for (i = 0; i < req->nfields; i++)
 		if ((rc = field_check(ctx, req, req->fields[i], &fields)) != 0)
 			goto out;
+	if (format_is_ca(f) && (rc = ca_pathlen_check(ctx, req->name, req->ca,
+	    fields)) != 0)
+		goto out;
 	if ((ch = change_new("cert-procedure.create")) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "ca", req->ca) != 0 ||
@@ -232,7 +268,7 @@ out:
 int
 procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
-	int64_t ca_id;
+	int64_t ca_id, other;
 	int rc;
 
 	if (change_get(ch, "name") == NULL || change_get(ch, "format") == NULL)
@@ -242,6 +278,19 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		return cm_err(ctx, CM_ERR_INVAL, "cert-procedure.create: "
 		    "unknown format");
 	if ((rc = ca_lookup(ctx, change_get(ch, "ca"), &ca_id)) != 0)
+		return rc;
+	if (store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",
+	    "t", change_get(ch, "name")) == 0)
+		return cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
+		    "already exists", change_get(ch, "name"));
+	if (store_int(ctx, &other, "SELECT id FROM cas WHERE id = ? AND state "
+	    "= 'active'", "i", ca_id) != 0)
+		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "CA \"%s\" is not active", change_get(ch, "name"),
+		    change_get(ch, "ca"));
+	if (strcmp(change_get(ch, "format"), "ca") == 0 &&
+	    (rc = ca_pathlen_check(ctx, change_get(ch, "name"),
+	    change_get(ch, "ca"), change_get(ch, "fields"))) != 0)
 		return rc;
 	return store_exec(ctx, "INSERT INTO procedures (name, ca_id, format, "
 	    "key_usage, eku, validity, digest, chain, allow_keys, fields, "

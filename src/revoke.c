@@ -193,6 +193,8 @@ cm_cert_revoke(struct cm_ctx *ctx, const struct cm_revoke_req *req)
 	time_t when = time(NULL);
 	int reason, rc;
 
+	if ((rc = officer_require(ctx, PERM_REVOKE, "revoke")) != 0)
+		goto out;
 	if ((reason = cm_reason_parse(req->reason)) < 0) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "revocation reason \"%s\": use "
 		    "unspecified, keyCompromise, cACompromise, "
@@ -250,7 +252,8 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 	int64_t ev;
 	int rc;
 
-	if ((rc = cert_find(ctx, serial, ca, &a, norm, sizeof(norm))) != 0)
+	if ((rc = officer_require(ctx, PERM_REVOKE, "release")) != 0 ||
+	    (rc = cert_find(ctx, serial, ca, &a, norm, sizeof(norm))) != 0)
 		goto out;
 	if (strcmp(a.status, "hold") != 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "certificate %s is %s, not on "
@@ -259,9 +262,14 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 	}
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
+	/* Only a hold is lifted, even if a revocation committed meanwhile. */
 	if ((rc = event_next(ctx, &ev)) == 0 &&
 	    (rc = store_exec(ctx, "UPDATE revocations SET released = ? WHERE "
-	    "cert_id = ? AND released IS NULL", "ii", ev, a.id)) == 0)
+	    "cert_id = ? AND released IS NULL AND reason = ?", "iiI", ev, a.id,
+	    CM_REASON_CERTIFICATE_HOLD)) == 0 && store_changes(ctx) != 1)
+		rc = cm_err(ctx, CM_ERR_POLICY, "certificate %s is no longer on "
+		    "hold", norm);
+	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE certs SET status = 'valid' WHERE "
 		    "id = ?", "i", a.id);
 	rc = txn_end(ctx, rc, "cert.release", norm, "hold lifted");

@@ -4,10 +4,11 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-NOUNS="init key ca cert-procedure issue cert revoke release crl audit"
+NOUNS="init key ca cert-procedure token-procedure subject token
+    officer-profile officer change issue cert revoke release crl audit"
 GLOBALS="-c -d --pin-file -q -v -h --help -V --version"
 
-plan 28
+plan 34
 
 MAN8=$top_srcdir/man/cmctl.8
 MAN5=$top_srcdir/man/cm.conf.5

@@ -52,6 +52,9 @@ secret_from_file(struct cli *cli, const char *path, int check_mode, char *buf,
 	}
 	close(fd);
 	buf[off] = '\0';
+	/* The engine wipes up to the first NUL: wipe what lies beyond now. */
+	if (strlen(buf) < off)
+		wipe(buf + strlen(buf), off - strlen(buf));
 	if ((nl = strchr(buf, '\n')) != NULL) {
 		wipe(nl, strlen(nl));
 		if (nl > buf && nl[-1] == '\r')
@@ -102,11 +105,18 @@ cli_get_secret(void *arg, const char *prompt, int confirm, char *buf,
 	char p[256], *again;
 	int fd, rc = 0;
 
+	if (cli->officer_login) {
+		if (cli->officer_pin != NULL)
+			return secret_from_file(cli, cli->officer_pin, 0, buf,
+			    len);
+		goto tty;
+	}
 	if (cli->pin_file != NULL)
 		return secret_from_file(cli, cli->pin_file, 0, buf, len);
 	conf_file = cm_config_get(cli->ctx, "keystore.pin-file");
 	if (conf_file != NULL)
 		return secret_from_file(cli, conf_file, 1, buf, len);
+tty:
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: no "
 		    "--pin-file given and no terminal to ask on", prompt);
@@ -165,6 +175,14 @@ cli_out_open(struct cli *cli, const char *path, struct cli_out *o)
 	}
 	fchmod(o->fd, 0644);
 	return 0;
+}
+
+/* Keep a reserved file private (mode 0600): a token, a key. */
+void
+cli_out_private(struct cli_out *o)
+{
+	if (o->fd != -1)
+		fchmod(o->fd, 0600);
 }
 
 /* Write data to the reserved file and rename it into place. */

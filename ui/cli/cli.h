@@ -20,6 +20,12 @@ struct cli {
 	int		 quiet;
 	int		 verbose;
 	char		 secret_err[512];	/* why no secret was had */
+	const char	*officers[4];		/* --officer FILE */
+	const char	*officer_pins[4];	/* --officer-pin-file FILE */
+	size_t		 nofficers;
+	size_t		 nofficer_pins;
+	int		 officer_login;		/* asking an officer's PIN */
+	const char	*officer_pin;		/* ... from this file */
 };
 
 struct cli_out {
@@ -51,6 +57,7 @@ int	cli_get_secret(void *, const char *, int, char *, size_t);
 int	cli_out_open(struct cli *, const char *, struct cli_out *);
 int	cli_out_commit(struct cli *, struct cli_out *, const void *, size_t);
 void	cli_out_abort(struct cli_out *);
+void	cli_out_private(struct cli_out *);
 int	cli_write_stdout(const void *, size_t);
 int	cli_parse_int(const char *, const char *, long, long, long *);
 const char *cli_time(time_t, char *, size_t);
@@ -59,6 +66,7 @@ int	cli_der_or_pem(struct cli *, const char *, const unsigned char *,
 
 /* cmd-*.c */
 int	cmd_init(struct cli *, int, char **);
+int	cmd_bootstrap(struct cli *, int, char **);
 int	cmd_key_create(struct cli *, int, char **);
 int	cmd_key_list(struct cli *, int, char **);
 int	cmd_key_show(struct cli *, int, char **);
@@ -84,6 +92,27 @@ int	cmd_crl_issue(struct cli *, int, char **);
 int	cmd_crl_list(struct cli *, int, char **);
 int	cmd_crl_export(struct cli *, int, char **);
 int	cmd_audit_list(struct cli *, int, char **);
+int	cmd_subject_register(struct cli *, int, char **);
+int	cmd_officer_profile_create(struct cli *, int, char **);
+int	cmd_officer_profile_list(struct cli *, int, char **);
+int	cmd_officer_profile_show(struct cli *, int, char **);
+int	cmd_officer_create(struct cli *, int, char **);
+int	cmd_officer_list(struct cli *, int, char **);
+int	cmd_officer_show(struct cli *, int, char **);
+int	cmd_officer_disable(struct cli *, int, char **);
+int	cmd_change_list(struct cli *, int, char **);
+int	cmd_change_show(struct cli *, int, char **);
+int	cmd_change_sign(struct cli *, int, char **);
+int	cmd_change_reject(struct cli *, int, char **);
+int	cmd_subject_list(struct cli *, int, char **);
+int	cmd_subject_show(struct cli *, int, char **);
+int	cmd_token_procedure_create(struct cli *, int, char **);
+int	cmd_token_procedure_list(struct cli *, int, char **);
+int	cmd_token_procedure_show(struct cli *, int, char **);
+int	cmd_token_issue(struct cli *, int, char **);
+int	cmd_token_list(struct cli *, int, char **);
+int	cmd_token_show(struct cli *, int, char **);
+int	cmd_token_revoke(struct cli *, int, char **);
 int	cmd_audit_verify(struct cli *, int, char **);
 
 #endif /* CLI_H */

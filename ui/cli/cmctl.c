@@ -16,6 +16,8 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "init", NULL, cmd_init, "init", 0 },
+	{ "bootstrap", NULL, cmd_bootstrap, "bootstrap --kit DIR [--org DN]",
+	    1 },
 	{ "key", "create", cmd_key_create, "key create -n NAME -t "
 	    "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ed25519", 1 },
 	{ "key", "list", cmd_key_list, "key list [--state "
@@ -45,6 +47,42 @@ const struct cli_cmd cli_cmds[] = {
 	    1 },
 	{ "cert-procedure", "show", cmd_procedure_show, "cert-procedure show "
 	    "NAME", 1 },
+	{ "token-procedure", "create", cmd_token_procedure_create,
+	    "token-procedure create -n NAME --storage smartcard|pkcs12|pkcs10 "
+	    "[--card-serial yes|no] [--serial-range mandatory|optional|none] "
+	    "[--pin-procedure show|letter] [--issuer-certs none|ca|chain] "
+	    "--cert-procedure P [--cert-procedure P2 ...] [--key-type TYPE]", 1 },
+	{ "token-procedure", "list", cmd_token_procedure_list,
+	    "token-procedure list", 1 },
+	{ "token-procedure", "show", cmd_token_procedure_show,
+	    "token-procedure show NAME", 1 },
+	{ "subject", "register", cmd_subject_register, "subject register -s DN "
+	    "[--email ADDRESS] [--san LIST]", 1 },
+	{ "subject", "list", cmd_subject_list, "subject list", 1 },
+	{ "subject", "show", cmd_subject_show, "subject show ID|DN", 1 },
+	{ "token", "issue", cmd_token_issue, "token issue -P TOKEN_PROCEDURE "
+	    "--subject ID|DN -o FILE [--pin-letter FILE] [--csr FILE] "
+	    "[--pkcs12-fallback]", 1 },
+	{ "token", "list", cmd_token_list, "token list [--subject ID|DN]", 1 },
+	{ "token", "show", cmd_token_show, "token show ID", 1 },
+	{ "token", "revoke", cmd_token_revoke, "token revoke ID -r REASON", 1 },
+	{ "officer-profile", "create", cmd_officer_profile_create,
+	    "officer-profile create -n NAME --permissions LIST", 1 },
+	{ "officer-profile", "list", cmd_officer_profile_list,
+	    "officer-profile list", 1 },
+	{ "officer-profile", "show", cmd_officer_profile_show,
+	    "officer-profile show NAME", 1 },
+	{ "officer", "create", cmd_officer_create, "officer create -n NAME "
+	    "--cert FILE --profile PROFILE", 1 },
+	{ "officer", "list", cmd_officer_list, "officer list", 1 },
+	{ "officer", "show", cmd_officer_show, "officer show NAME", 1 },
+	{ "officer", "disable", cmd_officer_disable, "officer disable NAME", 1 },
+	{ "change", "list", cmd_change_list, "change list [--state "
+	    "pending|applied|rejected]", 1 },
+	{ "change", "show", cmd_change_show, "change show ID", 1 },
+	{ "change", "sign", cmd_change_sign, "change sign ID", 1 },
+	{ "change", "reject", cmd_change_reject, "change reject ID "
+	    "[-r REASON]", 1 },
 	{ "issue", NULL, cmd_issue, "issue -p PROCEDURE (--csr FILE [-s DN] "
 	    "[--san LIST] [-o FILE] | --csr-dir DIR --out-dir DIR) [--der]", 1 },
 	{ "cert", "list", cmd_cert_list, "cert list [--ca CA] [--subject "
@@ -73,7 +111,9 @@ usage(FILE *f)
 	const struct cli_cmd *c;
 
 	fprintf(f, "usage: cmctl [-q | -v] [-d CMDB] [-c cm.conf] "
-	    "[--pin-file FILE] NOUN VERB [options]\n"
+	    "[--pin-file FILE]\n"
+	    "             [--officer FILE [--officer-pin-file FILE]]... "
+	    "NOUN VERB [options]\n"
 	    "       cmctl -h | --help | -V | --version\n");
 	for (c = cli_cmds; c->noun != NULL; c++)
 		fprintf(f, "       cmctl %s\n", c->usage);
@@ -132,7 +172,15 @@ void
 cli_info(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
+	int64_t pending;
 
+	if ((pending = cm_change_pending(cli->ctx)) != 0) {
+		/* Not done yet: say so even with -q. */
+		printf("change %lld is pending: a second officer signs it "
+		    "with \"cmctl change sign %lld\"\n", (long long)pending,
+		    (long long)pending);
+		return;
+	}
 	if (cli->quiet)
 		return;
 	va_start(ap, fmt);
@@ -179,11 +227,37 @@ mkparent(const char *path)
 	free(p);
 }
 
+/* Log in every --officer; the n-th --officer-pin-file is the n-th's PIN. */
+static int
+login(struct cli *cli)
+{
+	unsigned char *buf = NULL;
+	size_t i, len;
+	int rc;
+
+	for (i = 0; i < cli->nofficers; i++) {
+		if ((rc = cm_file_read(cli->ctx, cli->officers[i], &buf,
+		    &len)) != 0)
+			return cli_fail(cli, rc);
+		cli->officer_login = 1;
+		cli->officer_pin = i < cli->nofficer_pins ?
+		    cli->officer_pins[i] : NULL;
+		rc = cm_officer_login(cli->ctx, cli->officers[i], buf, len);
+		cli->officer_login = 0;
+		cm_free(buf);
+		if (rc != 0)
+			return cli_fail(cli, rc);
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "pin-file",	required_argument,	NULL, 'P' },
+		{ "officer",	required_argument,	NULL, 'O' },
+		{ "officer-pin-file", required_argument, NULL, 'N' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -208,6 +282,17 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			cli.pin_file = optarg;
+			break;
+		case 'O':
+			if (cli.nofficers == 4)
+				return cli_usage_error("at most 4 --officer");
+			cli.officers[cli.nofficers++] = optarg;
+			break;
+		case 'N':
+			if (cli.nofficer_pins == 4)
+				return cli_usage_error("at most 4 "
+				    "--officer-pin-file");
+			cli.officer_pins[cli.nofficer_pins++] = optarg;
 			break;
 		case 'q':
 			cli.quiet = 1;
@@ -299,6 +384,13 @@ main(int argc, char *argv[])
 		status = cli_fail(&cli, rc);
 		goto out;
 	}
+	if (cli.nofficer_pins > cli.nofficers) {
+		status = cli_usage_error("more --officer-pin-file than "
+		    "--officer");
+		goto out;
+	}
+	if (found->needs_db && (status = login(&cli)) != 0)
+		goto out;
 	optind = 0;
 	status = found->fn(&cli, argc - shift, argv + shift);
 out:

@@ -26,6 +26,8 @@ struct crl_args {
 	long		 number;
 	int		 status;
 	struct cli	*cli;
+	struct cli_out	 file;		/* reserved by crl issue */
+	int		 reserved;
 };
 
 static int
@@ -61,9 +63,26 @@ static int
 crl_write(void *arg, const struct cm_crl_info *ci)
 {
 	struct crl_args *a = arg;
+	unsigned char *pem = NULL;
+	size_t len = 0;
+	int rc;
 
-	a->status = cli_der_or_pem(a->cli, a->out, ci->der, ci->der_len,
-	    a->der, "X509 CRL");
+	if (!a->reserved) {
+		a->status = cli_der_or_pem(a->cli, a->out, ci->der, ci->der_len,
+		    a->der, "X509 CRL");
+		return 1;
+	}
+	if (a->der)
+		a->status = cli_out_commit(a->cli, &a->file, ci->der,
+		    ci->der_len) == 0 ? 0 : 1;
+	else if ((rc = cm_pem_encode(a->cli->ctx, "X509 CRL", ci->der,
+	    ci->der_len, &pem, &len)) != 0) {
+		cli_out_abort(&a->file);
+		a->status = cli_fail(a->cli, rc);
+	} else
+		a->status = cli_out_commit(a->cli, &a->file, pem, len) == 0 ?
+		    0 : 1;
+	cm_free(pem);
 	return 1;
 }
 
@@ -78,13 +97,30 @@ cmd_crl_issue(struct cli *cli, int argc, char **argv)
 	a.cli = cli;
 	if ((rc = crl_parse("issue", argc, argv, &a, "odr")) != 0)
 		return rc;
-	if ((rc = cm_crl_issue(cli->ctx, a.ca, a.delta, &number)) != 0)
+	/* Reserve the output first: a CRL number is never spent in vain. */
+	if (a.out != NULL && cli_out_open(cli, a.out, &a.file) == -1)
+		return 1;
+	if ((rc = cm_crl_issue(cli->ctx, a.ca, a.delta, &number)) != 0) {
+		if (a.out != NULL)
+			cli_out_abort(&a.file);
 		return cli_fail(cli, rc);
+	}
+	if (a.out == NULL) {
+		/* The CRL itself goes to standard output. */
+		cli_info(cli, "CRL %lld of CA \"%s\" issued", (long long)number,
+		    a.ca);
+		if ((rc = cm_crl_list(cli->ctx, a.ca, number, crl_write,
+		    &a)) != 0)
+			return cli_fail(cli, rc);
+		return a.status;
+	}
 	printf("%lld\n", (long long)number);
 	fflush(stdout);
-	if (a.out != NULL && (rc = cm_crl_list(cli->ctx, a.ca, number,
-	    crl_write, &a)) != 0)
+	a.reserved = 1;
+	if ((rc = cm_crl_list(cli->ctx, a.ca, number, crl_write, &a)) != 0) {
+		cli_out_abort(&a.file);
 		return cli_fail(cli, rc);
+	}
 	return a.status;
 }
 

@@ -27,6 +27,40 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Compare request file names without their extensions. */
+static int
+stem_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = (size_t)(strrchr(x, '.') - x), ly = (size_t)(strrchr(y, '.') -
+	    y);
+	int c = strncmp(x, y, lx < ly ? lx : ly);
+
+	return c != 0 ? c : (lx > ly) - (lx < ly);
+}
+
+/* Two requests that would be written to one output file (a.csr, a.pem). */
+static int
+stem_clash(char **names, size_t n, const char **a, const char **b)
+{
+	char **v;
+	size_t i;
+	int clash = 0;
+
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	memcpy(v, names, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), stem_cmp);
+	for (i = 1; i < n && !clash; i++)
+		if (stem_cmp(&v[i - 1], &v[i]) == 0) {
+			*a = v[i - 1];
+			*b = v[i];
+			clash = 1;
+		}
+	free(v);
+	return clash;
+}
+
 static int
 issue_batch(struct cli *cli, const char *proc, const char *dir,
     const char *outdir, int der)
@@ -49,10 +83,10 @@ issue_batch(struct cli *cli, const char *proc, const char *dir,
 		if (!is_request(de->d_name))
 			continue;
 		if ((nn = reallocarray(names, n + 1, sizeof(*names))) == NULL)
-			goto out;
+			goto nomem;
 		names = nn;
 		if ((names[n] = strdup(de->d_name)) == NULL)
-			goto out;
+			goto nomem;
 		n++;
 	}
 	if (n == 0) {
@@ -62,16 +96,28 @@ issue_batch(struct cli *cli, const char *proc, const char *dir,
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), name_cmp);
+	{
+		const char *a, *b;
+
+		if ((rc = stem_clash(names, n, &a, &b)) != 0) {
+			if (rc == 1)
+				fprintf(stderr, "cmctl: %s and %s would both be "
+				    "written to one file in %s: rename one\n", a,
+				    b, outdir);
+			status = rc == 1 ? 3 : 1;
+			goto out;
+		}
+	}
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL ||
 	    (out = calloc(n, sizeof(*out))) == NULL ||
 	    (files = calloc(n, sizeof(*files))) == NULL ||
 	    (bufs = calloc(n, sizeof(*bufs))) == NULL)
-		goto out;
+		goto nomem;
 	for (i = 0; i < n; i++) {
 		free(path);
 		if (asprintf(&path, "%s/%s", dir, names[i]) == -1) {
 			path = NULL;
-			goto out;
+			goto nomem;
 		}
 		reqs[i].procedure = proc;
 		reqs[i].csr_name = names[i];
@@ -90,7 +136,7 @@ issue_batch(struct cli *cli, const char *proc, const char *dir,
 		if (asprintf(&path, "%s/%.*s.%s", outdir,
 		    (int)(dot - names[i]), names[i], der ? "der" : "pem") == -1) {
 			path = NULL;
-			goto out;
+			goto nomem;
 		}
 		if (cli_out_open(cli, path, &files[i]) == -1)
 			goto out;
@@ -114,9 +160,11 @@ issue_batch(struct cli *cli, const char *proc, const char *dir,
 	if (status != 0)
 		fprintf(stderr, "cmctl: the certificates are issued and "
 		    "recorded; use cmctl cert export to fetch them\n");
+	goto out;
+nomem:
+	fprintf(stderr, "cmctl: out of memory\n");
+	status = 1;
 out:
-	if (status == 1 && errno == ENOMEM)
-		fprintf(stderr, "cmctl: out of memory\n");
 	for (i = 0; i < opened; i++)
 		cli_out_abort(&files[i]);
 	for (i = 0; i < n; i++) {
