@@ -235,6 +235,93 @@ out:
 	return rc;
 }
 
+/*
+ * The policy, one line a row in a fixed order, for policy_digest().  What
+ * only operations change (CRL numbers, certificates) is not policy.
+ */
+static const char *const policy_sql[] = {
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(identifier) || "
+	    "',' || quote(algorithm) || ',' || quote(device) || ',' || "
+	    "quote(state) || ',' || quote(spki) FROM keys ORDER BY id",
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(key_id) || ',' "
+	    "|| quote(subject) || ',' || quote(issuer_id) || ',' || "
+	    "quote(external) || ',' || quote(state) || ',' || quote(cert) || "
+	    "',' || quote(pathlen) || ',' || quote(crl_interval) || ',' || "
+	    "quote(delta_interval) || ',' || quote(cdp) || ',' || quote(aia) "
+	    "FROM cas ORDER BY id",
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(ca_id) || ',' "
+	    "|| quote(format) || ',' || quote(key_usage) || ',' || quote(eku) "
+	    "|| ',' || quote(validity) || ',' || quote(digest) || ',' || "
+	    "quote(chain) || ',' || quote(allow_keys) || ',' || quote(fields) "
+	    "FROM procedures ORDER BY id",
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(storage) || ',' "
+	    "|| quote(card_serial) || ',' || quote(serial_range) || ',' || "
+	    "quote(pin_procedure) || ',' || quote(issuer_certs) || ',' || "
+	    "quote(key_type) FROM token_procedures ORDER BY id",
+	"SELECT quote(token_procedure_id) || ',' || quote(position) || ',' || "
+	    "quote(procedure_id) FROM token_procedure_keys ORDER BY "
+	    "token_procedure_id, position",
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(permissions) "
+	    "FROM officer_profiles ORDER BY id",
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(profile_id) || "
+	    "',' || quote(cert_sha256) || ',' || quote(state) || ',' || "
+	    "quote(two_step) FROM officers ORDER BY id",
+	NULL
+};
+
+static int
+policy_line_cb(void *arg, struct store_row *row)
+{
+	const char *line = store_row_text(row, 0);
+
+	if (!EVP_DigestUpdate(arg, line, strlen(line)) ||
+	    !EVP_DigestUpdate(arg, "\n", 1))
+		return CM_ERR_CRYPTO;
+	return 0;
+}
+
+/* The SHA-256 of the whole policy in the CMDB, as hex. */
+static int
+policy_digest(struct cm_ctx *ctx, char *hex)
+{
+	EVP_MD_CTX *md;
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	size_t i;
+	int rc = 0;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return CM_ERR_NOMEM;
+	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "policy digest");
+	for (i = 0; rc == 0 && policy_sql[i] != NULL; i++) {
+		rc = store_query(ctx, policy_sql[i], policy_line_cb, md, NULL);
+		if (rc == 0 && !EVP_DigestUpdate(md, "--\n", 3))
+			rc = CM_ERR_CRYPTO;
+	}
+	if (rc == 0 && !EVP_DigestFinal_ex(md, out, &len))
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "policy digest");
+	if (rc == 0)
+		cm_hex(out, len, hex);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/*
+ * After a change was applied: record the digest of the policy it left, in
+ * the change and in its audit record.
+ */
+static int
+policy_record(struct cm_ctx *ctx, int64_t id, char *hex)
+{
+	int rc;
+
+	if ((rc = policy_digest(ctx, hex)) != 0)
+		return rc;
+	return store_exec(ctx, "UPDATE changes SET policy_digest = ? WHERE id = "
+	    "?", "ti", hex, id);
+}
+
 /* Sign a change document as an officer: detached CMS over its bytes. */
 static int
 change_cms_sign(struct cm_ctx *ctx, const struct officer_session *os,
@@ -380,7 +467,8 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 	const struct officer_session *one;
 	struct change *parsed = NULL;
 	xmlChar *doc = NULL;
-	char hex[2 * EVP_MAX_MD_SIZE + 1], detail[512], names[400] = "";
+	char hex[2 * EVP_MAX_MD_SIZE + 1], detail[640], names[400] = "";
+	char policy[2 * EVP_MAX_MD_SIZE + 1] = "";
 	int doclen, rc, pending = 0;
 	int64_t id = 0, enforced, base = 0;
 	size_t nsig = 0;
@@ -424,16 +512,17 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 	if (enforced && (rc = change_sign_store(ctx, id, (const char *)doc,
 	    (size_t)doclen, NULL, 0, &nsig, names, sizeof(names))) != 0)
 		goto end;
-	if (!pending)
-		rc = h->apply(ctx, parsed);
+	if (!pending && (rc = h->apply(ctx, parsed)) == 0)
+		rc = policy_record(ctx, id, policy);
 end:
 	if (pending)
 		snprintf(detail, sizeof(detail), "change %lld sha256:%s signed "
 		    "by %s, waiting for a second officer", (long long)id, hex,
 		    names);
 	else
-		snprintf(detail, sizeof(detail), "change %lld sha256:%s%s%s",
-		    (long long)id, hex, nsig > 0 ? " signed by " : "", names);
+		snprintf(detail, sizeof(detail), "change %lld sha256:%s%s%s, "
+		    "policy sha256:%s", (long long)id, hex, nsig > 0 ?
+		    " signed by " : "", names, policy);
 	rc = txn_end(ctx, rc, pending ? "change.pending" : ch->type, object,
 	    detail);
 	if (rc == 0 && pending)
@@ -550,8 +639,8 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 	struct change *parsed = NULL;
 	struct crow c;
 	struct sigcheck s;
-	char hex[2 * EVP_MAX_MD_SIZE + 1], object[32], detail[512];
-	char names[400] = "";
+	char hex[2 * EVP_MAX_MD_SIZE + 1], object[32], detail[640];
+	char names[400] = "", policy[2 * EVP_MAX_MD_SIZE + 1] = "";
 	int64_t enforced, latest;
 	size_t nsig = 0;
 	int rc;
@@ -622,10 +711,10 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE changes SET state = 'applied', "
 		    "applied = ? WHERE id = ?", "ii", (int64_t)time(NULL), id);
-	if (rc == 0)
-		rc = h->apply(ctx, parsed);
+	if (rc == 0 && (rc = h->apply(ctx, parsed)) == 0)
+		rc = policy_record(ctx, id, policy);
 	snprintf(detail, sizeof(detail), "change %lld sha256:%s signed by %s "
-	    "and applied", (long long)id, hex, names);
+	    "and applied, policy sha256:%s", (long long)id, hex, names, policy);
 	rc = txn_end(ctx, rc, c.type, c.object, detail);
 out:
 	change_free(parsed);
@@ -774,6 +863,48 @@ cverify_cb(void *arg, struct store_row *row)
 	return 0;
 }
 
+struct last_policy {
+	int64_t	id;
+	char	digest[2 * EVP_MAX_MD_SIZE + 1];
+	int	found;
+};
+
+static int
+last_policy_cb(void *arg, struct store_row *row)
+{
+	struct last_policy *l = arg;
+
+	l->id = store_row_int(row, 0);
+	snprintf(l->digest, sizeof(l->digest), "%s", store_row_text(row, 1));
+	l->found = 1;
+	return 1;
+}
+
+/* The policy in the CMDB must be the one the last applied change left. */
+static int
+policy_verify(struct cm_ctx *ctx, int64_t *bad)
+{
+	struct last_policy l;
+	char now[2 * EVP_MAX_MD_SIZE + 1];
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	rc = store_query(ctx, "SELECT id, coalesce(policy_digest, '') FROM "
+	    "changes WHERE state = 'applied' ORDER BY id DESC LIMIT 1",
+	    last_policy_cb, &l, NULL);
+	if (rc != 0 || !l.found)
+		return rc;
+	if ((rc = policy_digest(ctx, now)) != 0)
+		return rc;
+	if (strcmp(now, l.digest) != 0) {
+		*bad = l.id;
+		return cm_err(ctx, CM_ERR_AUDIT, "the policy in the CMDB is not "
+		    "what change %lld left (policy sha256:%s, now %s): it was "
+		    "edited outside opencm", (long long)l.id, l.digest, now);
+	}
+	return 0;
+}
+
 /*
  * Verify every applied policy change: its document against its digest, and
  * every officer signature over it.  Every change applied after the one
@@ -801,5 +932,7 @@ change_verify_all(struct cm_ctx *ctx, int64_t *bad)
 	rc = store_query(ctx, "SELECT id, document, digest, type FROM changes "
 	    "WHERE state = 'applied' ORDER BY id", cverify_cb, &v, NULL);
 	*bad = v.bad;
-	return rc;
+	if (rc != 0)
+		return rc;
+	return policy_verify(ctx, bad);
 }

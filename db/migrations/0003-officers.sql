@@ -41,3 +41,8 @@ CREATE TABLE change_signatures (
 ALTER TABLE changes ADD COLUMN object TEXT;
 ALTER TABLE changes ADD COLUMN base INTEGER;
 ALTER TABLE changes ADD COLUMN reason TEXT;
+
+-- The SHA-256 of the whole policy (keys, CAs, procedures, token
+-- procedures, officer profiles, officers) as an applied change left it;
+-- audit verify compares the policy in the CMDB with the last one.
+ALTER TABLE changes ADD COLUMN policy_digest TEXT;

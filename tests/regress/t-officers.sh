@@ -6,7 +6,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 100
+plan 102
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
@@ -302,5 +302,15 @@ check_refused 4 'two steps' \
 check "the two bootstrap officers together: applied" \
     cm $B1 $B2 key create -n k7 -t ec:p256
 CM_DB=$T/cm.db
+
+# --- policy edited directly in the CMDB -------------------------------------------------
+
+cp "$T/cm.db" "$T/edited.db"
+sqlite3 "$T/edited.db" "UPDATE officer_profiles SET permissions = \
+    'policy,issue,revoke,recover,audit' WHERE name = 'RA'"
+check_fail 12 'edited outside opencm' \
+    "audit verify: a profile edited with sqlite3 is found: exit 12" \
+    cm -d "$T/edited.db" audit verify
+check "audit verify: the original CMDB is still ok" cm audit verify
 
 done_testing
