@@ -53,6 +53,7 @@ static const struct change_handler handlers[] = {
 	{ "officer-profile.create",	officer_profile_apply_create },
 	{ "officer.create",		officer_apply_create },
 	{ "officer.disable",		officer_apply_disable },
+	{ "policy.import",		policy_apply_import },
 	{ NULL,				NULL }
 };
 

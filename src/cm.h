@@ -443,6 +443,10 @@ int	cm_change_sign(struct cm_ctx *, int64_t);
 int	cm_change_reject(struct cm_ctx *, int64_t, const char *);
 int64_t	cm_change_pending(const struct cm_ctx *);
 
+/* The whole policy as XML (policy.c). */
+int	cm_policy_export(struct cm_ctx *, unsigned char **, size_t *);
+int	cm_policy_import(struct cm_ctx *, const unsigned char *, size_t);
+
 /* Bootstrap (bootstrap.c). */
 int	cm_bootstrap(struct cm_ctx *, const char *, struct cm_token_issued *);
 

@@ -264,6 +264,9 @@ int		 officer_profile_apply_create(struct cm_ctx *,
 int		 officer_apply_create(struct cm_ctx *, const struct change *);
 int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 
+/* policy.c */
+int		 policy_apply_import(struct cm_ctx *, const struct change *);
+
 /* lint.c */
 struct lint_crl_view {
 	long			 version;	/* 1 for v2 */

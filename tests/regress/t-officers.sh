@@ -6,7 +6,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 102
+plan 109
 
 ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
@@ -312,5 +312,27 @@ check_fail 12 'edited outside opencm' \
     "audit verify: a profile edited with sqlite3 is found: exit 12" \
     cm -d "$T/edited.db" audit verify
 check "audit verify: the original CMDB is still ok" cm audit verify
+
+# --- policy export and import (on the bootstrapped CMDB) ------------------------------
+
+CM_DB=$T/boot.db
+check "policy export writes the policy" cm policy export -o "$T/policy.xml"
+like "policy export: the bootstrap officers are in it" "$(cat "$T/policy.xml")" \
+    '<officer [^>]*name="Bootstrap officer 1"'
+sed 's/name="Bootstrap officers"/name="Imported profile"/' "$T/policy.xml" \
+    > "$T/policy2.xml"
+# shellcheck disable=SC2086
+check "policy import by both officers adds what is missing" \
+    cm $B1 $B2 policy import "$T/policy2.xml"
+run cm officer-profile list
+like "policy import: the renamed profile exists" "$(cat "$T/out")" \
+    'Imported profile'
+echo '<policy/>' > "$T/nopolicy.xml"
+# shellcheck disable=SC2086
+check_refused 3 'not a policy document' \
+    "policy import of something else: exit 3" \
+    cm $B1 $B2 policy import "$T/nopolicy.xml"
+check "audit verify after the import" cm audit verify
+CM_DB=$T/cm.db
 
 done_testing

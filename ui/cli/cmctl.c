@@ -83,6 +83,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "change", "sign", cmd_change_sign, "change sign ID", 1 },
 	{ "change", "reject", cmd_change_reject, "change reject ID "
 	    "[-r REASON]", 1 },
+	{ "policy", "export", cmd_policy_export, "policy export [-o FILE]", 1 },
+	{ "policy", "import", cmd_policy_import, "policy import FILE", 1 },
 	{ "issue", NULL, cmd_issue, "issue -p PROCEDURE (--csr FILE [-s DN] "
 	    "[--san LIST] [-o FILE] | --csr-dir DIR --out-dir DIR) [--der]", 1 },
 	{ "cert", "list", cmd_cert_list, "cert list [--ca CA] [--subject "

@@ -313,3 +313,59 @@ cmd_change_reject(struct cli *cli, int argc, char **argv)
 	cli_info(cli, "change %ld rejected", id);
 	return 0;
 }
+
+int
+cmd_policy_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *out = NULL;
+	struct cli_out o;
+	unsigned char *xml = NULL;
+	size_t len = 0;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (ch != 'o')
+			return cli_usage_error("policy export: unknown option or "
+			    "missing argument \"%s\"", argv[optind - 1]);
+		out = optarg;
+	}
+	if (optind != argc)
+		return cli_usage_error("policy export [-o FILE]");
+	if (out != NULL && cli_out_open(cli, out, &o) == -1)
+		return 1;
+	if ((rc = cm_policy_export(cli->ctx, &xml, &len)) != 0) {
+		if (out != NULL)
+			cli_out_abort(&o);
+		return cli_fail(cli, rc);
+	}
+	if (out == NULL)
+		rc = cli_write_stdout(xml, len) == 0 ? 0 : 1;
+	else
+		rc = cli_out_commit(cli, &o, xml, len) == 0 ? 0 : 1;
+	cm_free(xml);
+	return rc;
+}
+
+int
+cmd_policy_import(struct cli *cli, int argc, char **argv)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = no_args("policy import FILE", argc, argv, 1)) != 0)
+		return rc;
+	if ((rc = cm_file_read(cli->ctx, argv[optind], &buf, &len)) != 0)
+		return cli_fail(cli, rc);
+	rc = cm_policy_import(cli->ctx, buf, len);
+	cm_free(buf);
+	if (rc != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "policy imported from %s", argv[optind]);
+	return 0;
+}
