@@ -26,7 +26,8 @@ count(struct cm_ctx *ctx, const char *sql, int64_t *n)
 
 /*
  * Bootstrap a new CMDB: it must hold no CA, no officer and no policy yet.
- * dn is the Organization part of the names (as "O=Example,C=SE"), or NULL.
+ * org is the start of the names, most significant first (as
+ * "C=SE,O=Example"), or NULL.
  * On success out[0] and out[1] hold the two bootstrap officers' tokens and
  * PINs (clear them with cm_token_issued_clear).  Returns 0 or a CM_ERR_*.
  */

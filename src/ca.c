@@ -774,7 +774,7 @@ ca_apply_revoke(struct cm_ctx *ctx, const struct change *ch)
 {
 	const char *name = change_get(ch, "name");
 	struct ca_row r;
-	int64_t other;
+	int64_t other, four_eye;
 	int rc;
 
 	if ((rc = ca_row_get(ctx, name, -1, &r)) != 0)
@@ -787,8 +787,28 @@ ca_apply_revoke(struct cm_ctx *ctx, const struct change *ch)
 	if (r.cert_id != 0 && (rc = revoke_cert_row(ctx, r.cert_id,
 	    cm_reason_parse(change_get(ch, "reason")), time(NULL))) != 0)
 		goto out;
+	if ((rc = officer_enforced(ctx, &four_eye)) != 0)
+		goto out;
 	if ((rc = store_exec(ctx, "UPDATE cas SET state = 'revoked' WHERE "
 	    "id = ?", "i", r.id)) != 0)
+		goto out;
+	/*
+	 * Officers whose certificates chain to this CA can never log in
+	 * again: they are disabled with it.  Four-eye control must survive.
+	 */
+	if ((rc = store_exec(ctx, "WITH RECURSIVE sub(id) AS (SELECT ? UNION "
+	    "SELECT c.id FROM cas c JOIN sub ON c.issuer_id = sub.id) UPDATE "
+	    "officers SET state = 'disabled' WHERE state = 'active' AND ca_id IN "
+	    "(SELECT id FROM sub)", "i", r.id)) != 0)
+		goto out;
+	if (four_eye && (rc = officer_enforced(ctx, &four_eye)) == 0 &&
+	    !four_eye) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": revoking it would "
+		    "disable officers and leave fewer than two who may "
+		    "administer policy, and four-eye control needs two", name);
+		goto out;
+	}
+	if (rc != 0)
 		goto out;
 	rc = store_int(ctx, &other, "SELECT id FROM cas WHERE key_id = ? AND "
 	    "state = 'active'", "i", r.key_id);

@@ -554,7 +554,13 @@ procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	}
 	if ((rc = ca_load(ctx, p->ca_id, &p->ca_cert, &p->key_id, p->ca_name,
 	    sizeof(p->ca_name))) != 0) {
-		cm_err_prefix(ctx, "certificate procedure cannot be used");
+		{
+			char what[256];
+
+			snprintf(what, sizeof(what), "certificate procedure "
+			    "\"%s\" cannot be used", name);
+			cm_err_prefix(ctx, what);
+		}
 		goto out;
 	}
 	rc = store_query(ctx, "SELECT state FROM keys WHERE id = ?", kstate_cb,

@@ -4,19 +4,21 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-NOUNS="init key ca cert-procedure token-procedure subject token
-    officer-profile officer change issue cert revoke release crl audit"
-GLOBALS="-c -d --pin-file -q -v -h --help -V --version"
+NOUNS="init bootstrap key ca cert-procedure token-procedure subject token
+    officer-profile officer change policy issue cert revoke release crl audit"
+GLOBALS="-c -d --pin-file --officer --officer-pin-file -q -v -h --help -V
+    --version"
 
-plan 34
+plan 36
 
 MAN8=$top_srcdir/man/cmctl.8
 MAN5=$top_srcdir/man/cm.conf.5
+MAN7=$top_srcdir/man/cm-bootstrap.7
 MANDOC=${MANDOC:-mandoc}
 [ "$MANDOC" = no ] && MANDOC=
 if [ -n "$MANDOC" ] && command -v "$MANDOC" >/dev/null 2>&1; then
-	run "$MANDOC" -Tlint -W warning "$MAN8" "$MAN5"
-	is "mandoc -Tlint -W warning finds nothing in cmctl.8 and cm.conf.5" \
+	run "$MANDOC" -Tlint -W warning "$MAN8" "$MAN5" "$MAN7"
+	is "mandoc -Tlint -W warning finds nothing in cmctl.8, cm.conf.5, cm-bootstrap.7" \
 	    "$RC $(cat "$T/out" "$T/err")" "0 "
 else
 	skip "mandoc -Tlint -W warning finds nothing" "no mandoc"

@@ -47,7 +47,7 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 	struct cli_out o[2];
 	const char *kit = NULL, *org = NULL;
 	char path[2][1024], pin[2][1100];
-	int ch, rc, i, status = 0;
+	int ch, rc, i, status = 0, made = 0;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -63,7 +63,9 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("bootstrap --kit DIR [--org DN]");
 	if (strlen(kit) > 900)
 		return cli_usage_error("bootstrap: --kit path too long");
-	if (mkdir(kit, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(kit, 0700) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
 		fprintf(stderr, "cmctl: %s: %s\n", kit, strerror(errno));
 		return 1;
 	}
@@ -75,18 +77,22 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 		if (access(path[i], F_OK) == 0 || access(pin[i], F_OK) == 0) {
 			fprintf(stderr, "cmctl: %s: the boot kit is never "
 			    "written over an existing one\n", kit);
+			if (made)
+				rmdir(kit);
 			return 6;
 		}
 	}
 	if (cli_out_open(cli, path[0], &o[0]) == -1)
-		return 1;
+		goto fail;
 	if (cli_out_open(cli, path[1], &o[1]) == -1) {
 		cli_out_abort(&o[0]);
-		return 1;
+		goto fail;
 	}
 	if ((rc = cm_bootstrap(cli->ctx, org, t)) != 0) {
 		cli_out_abort(&o[0]);
 		cli_out_abort(&o[1]);
+		if (made)
+			rmdir(kit);
 		return cli_fail(cli, rc);
 	}
 	for (i = 0; i < 2; i++) {
@@ -100,4 +106,8 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 		cm_token_issued_clear(&t[i]);
 	}
 	return status;
+fail:
+	if (made)
+		rmdir(kit);
+	return 1;
 }
