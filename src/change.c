@@ -575,6 +575,27 @@ crow_clear(struct crow *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Load change id, which must be pending to be signed or rejected. */
+static int
+pending_load(struct cm_ctx *ctx, int64_t id, const char *verb,
+    struct crow *c)
+{
+	int rc;
+
+	rc = store_query(ctx, "SELECT type, document, digest, state, "
+	    "coalesce(object, ''), coalesce(base, 0) FROM changes WHERE id = ?",
+	    crow_cb, c, "i", id);
+	if (rc != 0)
+		return rc;
+	if (!c->found)
+		return cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
+		    (long long)id);
+	if (strcmp(c->state, "pending") != 0)
+		return cm_err(ctx, CM_ERR_POLICY, "change %lld is %s: only a "
+		    "pending change is %s", (long long)id, c->state, verb);
+	return 0;
+}
+
 struct sigcheck {
 	struct cm_ctx	*ctx;
 	const char	*doc;
@@ -651,21 +672,8 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 	if ((rc = officer_require(ctx, PERM_POLICY, "change sign")) != 0 ||
 	    (rc = officer_enforced(ctx, &enforced)) != 0)
 		goto out;
-	rc = store_query(ctx, "SELECT type, document, digest, state, "
-	    "coalesce(object, ''), coalesce(base, 0) FROM changes WHERE id = ?",
-	    crow_cb, &c, "i", id);
-	if (rc != 0)
+	if ((rc = pending_load(ctx, id, "signed", &c)) != 0)
 		goto out;
-	if (!c.found) {
-		rc = cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
-		    (long long)id);
-		goto out;
-	}
-	if (strcmp(c.state, "pending") != 0) {
-		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld is %s: only a "
-		    "pending change is signed", (long long)id, c.state);
-		goto out;
-	}
 	if (c.type == NULL || c.document == NULL) {
 		rc = CM_ERR_NOMEM;
 		goto out;
@@ -735,21 +743,8 @@ cm_change_reject(struct cm_ctx *ctx, int64_t id, const char *reason)
 	snprintf(object, sizeof(object), "change %lld", (long long)id);
 	if ((rc = officer_require(ctx, PERM_POLICY, "change reject")) != 0)
 		goto out;
-	rc = store_query(ctx, "SELECT type, document, digest, state, "
-	    "coalesce(object, ''), coalesce(base, 0) FROM changes WHERE id = ?",
-	    crow_cb, &c, "i", id);
-	if (rc != 0)
+	if ((rc = pending_load(ctx, id, "rejected", &c)) != 0)
 		goto out;
-	if (!c.found) {
-		rc = cm_err(ctx, CM_ERR_NOTFOUND, "change %lld not found",
-		    (long long)id);
-		goto out;
-	}
-	if (strcmp(c.state, "pending") != 0) {
-		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld is %s: only a "
-		    "pending change is rejected", (long long)id, c.state);
-		goto out;
-	}
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	rc = store_exec(ctx, "UPDATE changes SET state = 'rejected', reason = ? "
