@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "extern.h"
 
@@ -63,6 +65,15 @@ record_hash(const unsigned char *prev, int64_t seq, int64_t t,
 	EVP_MD_CTX_free(md);
 	return ok;
 }
+
+static int
+text_cb(void *arg, struct store_row *row)
+{
+	snprintf(arg, 41, "%s", store_row_text(row, 0));
+	return 1;
+}
+
+static int	checkpoints_verify(struct cm_ctx *, int64_t *);
 
 struct last {
 	int64_t		seq;
@@ -138,6 +149,8 @@ audit_done(struct cm_ctx *ctx, int rc, const char *action, const char *object)
 {
 	char msg[CM_ERRMSG_MAX];
 
+	if (rc == 0 && strcmp(action, "audit.checkpoint") != 0)
+		audit_auto_checkpoint(ctx);
 	if (rc == 0 || ctx->store == NULL || ctx->readonly ||
 	    rc == CM_ERR_BUSY || rc == CM_ERR_NOMEM || rc == CM_ERR_DB)
 		return rc;
@@ -297,6 +310,187 @@ cm_audit_verify(struct cm_ctx *ctx, int64_t *count, int64_t *bad)
 		    "from the end", (long long)v.expect - 1, (long long)head);
 	}
 	*count = v.expect - 1;
+	if ((rc = checkpoints_verify(ctx, bad)) != 0)
+		return rc;
 	/* Policy in the CMDB must be what signed changes made it. */
 	return change_verify_all(ctx, bad);
+}
+
+/* The bytes a checkpoint signs. */
+static int
+checkpoint_msg(char *buf, size_t len, int64_t seq, const unsigned char *hash,
+    int64_t t)
+{
+	char hex[2 * HASH_LEN + 1];
+
+	cm_hex(hash, HASH_LEN, hex);
+	return snprintf(buf, len, "opencm audit checkpoint\nrecord %lld\n"
+	    "sha256 %s\ntime %lld\n", (long long)seq, hex, (long long)t);
+}
+
+/*
+ * Sign the newest audit record with the log signing key (logsignkey in
+ * cm.conf, a key Identifier or name), in a transaction with its own audit
+ * record.  With ask unset, the key store passphrase is not asked for: the
+ * checkpoint is made only when the key store is already open.  Returns 0
+ * with the record number signed in *seq, or a CM_ERR_*.
+ */
+static int
+checkpoint(struct cm_ctx *ctx, int ask, int64_t *seq)
+{
+	const char *ident = cm_config_get(ctx, "logsignkey");
+	struct signer *s;
+	struct last l;
+	EVP_MD_CTX *md = NULL;
+	X509_ALGOR *alg = NULL;
+	unsigned char *sig = NULL;
+	char msg[256], keyid[41], state[16], detail[128];
+	int64_t key_id, now = (int64_t)time(NULL);
+	size_t siglen;
+	int rc, mlen;
+
+	*seq = 0;
+	if (ident == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "audit checkpoint: cm.conf names "
+		    "no logsignkey");
+	if ((rc = key_lookup(ctx, ident, &key_id, state, sizeof(state))) != 0)
+		return rc;
+	if (strcmp(state, "removed") == 0)
+		return cm_err(ctx, CM_ERR_POLICY, "audit checkpoint: logsignkey "
+		    "%s is removed", ident);
+	if (!ask && !ctx->ks_ok)
+		return 0;
+	if ((rc = signer_get(ctx, key_id, &s)) != 0)
+		return rc;
+	if ((rc = txn_begin(ctx)) != 0)
+		return rc;
+	memset(&l, 0, sizeof(l));
+	if ((rc = store_query(ctx, "SELECT seq, hash FROM audit ORDER BY seq "
+	    "DESC LIMIT 1", last_cb, &l, NULL)) != 0)
+		goto end;
+	mlen = checkpoint_msg(msg, sizeof(msg), l.seq, l.hash, now);
+	if ((rc = signer_sign_init(ctx, s, "sha256", &md, &alg)) != 0)
+		goto end;
+	if (EVP_DigestSign(md, NULL, &siglen, (unsigned char *)msg,
+	    (size_t)mlen) != 1 || (sig = OPENSSL_malloc(siglen)) == NULL ||
+	    EVP_DigestSign(md, sig, &siglen, (unsigned char *)msg,
+	    (size_t)mlen) != 1) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "audit checkpoint: signing");
+		goto end;
+	}
+	rc = store_query(ctx, "SELECT identifier FROM keys WHERE id = ?",
+	    text_cb, keyid, "i", key_id);
+	if (rc == 0)
+		rc = store_exec(ctx, "INSERT INTO audit_checkpoints (seq, hash, "
+		    "time, key_identifier, signature) VALUES (?, ?, ?, ?, ?)",
+		    "ibitb", l.seq, l.hash, (size_t)HASH_LEN, now, keyid, sig,
+		    siglen);
+end:
+	snprintf(detail, sizeof(detail), "records 1 to %lld signed by key %s",
+	    (long long)l.seq, ident);
+	rc = txn_end(ctx, rc, "audit.checkpoint", "audit log", detail);
+	if (rc == 0)
+		*seq = l.seq;
+	OPENSSL_free(sig);
+	X509_ALGOR_free(alg);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* Sign an audit checkpoint now.  Returns 0 and the record signed. */
+int
+cm_audit_checkpoint(struct cm_ctx *ctx, int64_t *seq)
+{
+	int rc;
+
+	if ((rc = checkpoint(ctx, 1, seq)) != 0)
+		return audit_done(ctx, rc, "audit.checkpoint", "audit log");
+	return 0;
+}
+
+/*
+ * After a state change: with a logsignkey and the key store open, sign a
+ * checkpoint too, so the log is signed from the bootstrap on.  A failure
+ * is recorded as a refusal and does not undo the change.
+ */
+void
+audit_auto_checkpoint(struct cm_ctx *ctx)
+{
+	char msg[CM_ERRMSG_MAX];
+	int64_t seq;
+	int rc;
+
+	if (cm_config_get(ctx, "logsignkey") == NULL || !ctx->ks_ok ||
+	    ctx->store == NULL || store_in_txn(ctx))
+		return;
+	memcpy(msg, ctx->errmsg, sizeof(msg));
+	if ((rc = checkpoint(ctx, 0, &seq)) != 0)
+		audit_done(ctx, rc, "audit.checkpoint", "audit log");
+	memcpy(ctx->errmsg, msg, sizeof(msg));
+}
+
+struct cp_verify {
+	struct cm_ctx	*ctx;
+	int64_t		 n;
+	int		 rc;
+};
+
+static int
+cp_verify_cb(void *arg, struct store_row *row)
+{
+	struct cp_verify *v = arg;
+	const unsigned char *hash, *sig, *spki, *rhash;
+	size_t hlen, slen, klen, rlen;
+	int64_t id = store_row_int(row, 0), seq = store_row_int(row, 1);
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *md = NULL;
+	char msg[256];
+	int mlen, ok;
+
+	hash = store_row_blob(row, 2, &hlen);
+	sig = store_row_blob(row, 5, &slen);
+	spki = store_row_blob(row, 6, &klen);
+	rhash = store_row_blob(row, 7, &rlen);
+	v->n++;
+	if (hash == NULL || hlen != HASH_LEN || rhash == NULL ||
+	    rlen != HASH_LEN || CRYPTO_memcmp(hash, rhash, HASH_LEN) != 0)
+		return v->rc = cm_err(v->ctx, CM_ERR_AUDIT, "audit checkpoint "
+		    "%lld signed record %lld, which the log no longer has as "
+		    "signed: the log was cut short or rewritten", (long long)id,
+		    (long long)seq);
+	mlen = checkpoint_msg(msg, sizeof(msg), seq, hash, store_row_int(row,
+	    3));
+	if (spki != NULL)
+		pkey = d2i_PUBKEY(NULL, &spki, (long)klen);
+	ok = pkey != NULL && (md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestVerifyInit(md, NULL, EVP_PKEY_is_a(pkey, "ED25519") ?
+	    NULL : EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestVerify(md, sig, slen, (unsigned char *)msg, (size_t)mlen)
+	    == 1;
+	ERR_clear_error();
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	if (!ok)
+		return v->rc = cm_err(v->ctx, CM_ERR_AUDIT, "audit checkpoint "
+		    "%lld: the signature of key %s does not verify: the "
+		    "checkpoint was forged or edited", (long long)id,
+		    store_row_text(row, 4));
+	return 0;
+}
+
+/* Verify every audit checkpoint against the log and its key. */
+static int
+checkpoints_verify(struct cm_ctx *ctx, int64_t *bad)
+{
+	struct cp_verify v = { ctx, 0, 0 };
+	int rc;
+
+	rc = store_query(ctx, "SELECT c.id, c.seq, c.hash, c.time, "
+	    "c.key_identifier, c.signature, k.spki, a.hash FROM "
+	    "audit_checkpoints c LEFT JOIN keys k ON k.identifier = "
+	    "c.key_identifier LEFT JOIN audit a ON a.seq = c.seq ORDER BY c.id",
+	    cp_verify_cb, &v, NULL);
+	if (rc != 0 && v.rc != 0)
+		*bad = 0;
+	return rc;
 }

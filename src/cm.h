@@ -286,6 +286,7 @@ struct cm_audit_info {
 typedef int (*cm_audit_cb)(void *, const struct cm_audit_info *);
 int	cm_audit_list(struct cm_ctx *, time_t, int, cm_audit_cb, void *);
 int	cm_audit_verify(struct cm_ctx *, int64_t *, int64_t *);
+int	cm_audit_checkpoint(struct cm_ctx *, int64_t *);
 
 /* Subjects (subject.c). */
 struct cm_subject_req {

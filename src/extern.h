@@ -106,6 +106,7 @@ int		 store_row_null(struct store_row *, int);
 int		 audit_append(struct cm_ctx *, const char *, const char *,
 		    const char *);
 int		 audit_done(struct cm_ctx *, int, const char *, const char *);
+void		 audit_auto_checkpoint(struct cm_ctx *);
 int		 txn_begin(struct cm_ctx *);
 int		 txn_end(struct cm_ctx *, int, const char *, const char *,
 		    const char *);

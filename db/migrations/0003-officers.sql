@@ -46,3 +46,23 @@ ALTER TABLE changes ADD COLUMN reason TEXT;
 -- procedures, officer profiles, officers) as an applied change left it;
 -- audit verify compares the policy in the CMDB with the last one.
 ALTER TABLE changes ADD COLUMN policy_digest TEXT;
+
+-- Audit checkpoints: the log signing key (logsignkey in cm.conf) signs the
+-- sequence number and hash of the newest audit record, so a log cut short
+-- or rewritten shows.
+CREATE TABLE audit_checkpoints (
+	id		INTEGER PRIMARY KEY,
+	seq		INTEGER NOT NULL,
+	hash		BLOB NOT NULL,
+	time		INTEGER NOT NULL,
+	key_identifier	TEXT NOT NULL,
+	signature	BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN
+	SELECT RAISE(ABORT, 'audit checkpoints cannot be changed');
+END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN
+	SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted');
+END;

@@ -10,7 +10,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 123
+plan 129
 
 B=$T/boot
 ORG='C=SE,O=Bootstrap Test'
@@ -363,5 +363,29 @@ is "... signed by both bootstrap officers" \
 CM_DB=$B/cm.db
 check "audit verify on the ceremony's CMDB" cmb audit verify
 check "audit verify on the bootstrapped CMDB" gc audit verify
+
+# ----------------------------------------------------- signed audit checkpoints
+
+n=$(sqlite3 "$B/cm.db" "SELECT count(*) FROM audit_checkpoints")
+assert "the ceremony signed an audit checkpoint with logsignkey" \
+    test "$n" -ge 1
+is "... with the key of the Officer and system CA" \
+    "$(sqlite3 "$B/cm.db" "SELECT DISTINCT key_identifier FROM audit_checkpoints")" \
+    "$(grep '^logsignkey' "$B/cm.conf" | sed 's/.*= *//')"
+check "audit checkpoint signs the log now" cmb audit checkpoint
+like "... and says up to which record" "$(cat "$T/out")" \
+    '^audit checkpoint: records 1 to [0-9]+ signed$'
+cp "$B/cm.db" "$T/cut.db"
+last=$(sqlite3 "$T/cut.db" "SELECT max(seq) FROM audit_checkpoints")
+sqlite3 "$T/cut.db" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE \
+    seq >= $last; UPDATE counters SET value = $last - 1 WHERE name = 'audit head'"
+check_fail 12 'cut short or rewritten' \
+    "a log cut short below a checkpoint, counter and all: exit 12" \
+    cmb -d "$T/cut.db" audit verify
+cp "$B/cm.db" "$T/forged.db"
+sqlite3 "$T/forged.db" "DROP TRIGGER audit_checkpoints_no_update; UPDATE \
+    audit_checkpoints SET time = time + 1 WHERE id = 1"
+check_fail 12 'checkpoint 1.*does not verify' \
+    "an edited checkpoint: exit 12" cmb -d "$T/forged.db" audit verify
 
 done_testing

@@ -116,5 +116,6 @@ int	cmd_token_list(struct cli *, int, char **);
 int	cmd_token_show(struct cli *, int, char **);
 int	cmd_token_revoke(struct cli *, int, char **);
 int	cmd_audit_verify(struct cli *, int, char **);
+int	cmd_audit_checkpoint(struct cli *, int, char **);
 
 #endif /* CLI_H */

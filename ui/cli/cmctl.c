@@ -104,6 +104,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "audit", "list", cmd_audit_list, "audit list [--since T] "
 	    "[--limit N]", 1 },
 	{ "audit", "verify", cmd_audit_verify, "audit verify", 1 },
+	{ "audit", "checkpoint", cmd_audit_checkpoint, "audit checkpoint", 1 },
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
