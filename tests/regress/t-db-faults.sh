@@ -95,7 +95,8 @@ sqlite3 "$CM_DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
 HOLDER=$!
 bg_track "$HOLDER"
 exec 3>"$T/lock.fifo"
-printf "BEGIN IMMEDIATE;\nINSERT INTO counters VALUES ('x', 1);\n" >&3
+# The holder waits for the lock: the probe below takes it for a moment.
+printf ".timeout 10000\nBEGIN IMMEDIATE;\nINSERT INTO counters VALUES ('x', 1);\n" >&3
 
 # Wait until the holder really has the write lock.
 locked=no
