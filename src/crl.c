@@ -316,8 +316,11 @@ crl_aki(struct cm_ctx *ctx, CM_TBS_CRL *t, X509 *ca)
 	if (ski != NULL)
 		akid->keyid = ASN1_OCTET_STRING_dup(ski);
 	else if (x509_keyid(X509_get_X509_PUBKEY(ca), id, NULL) == 0 &&
-	    (akid->keyid = ASN1_OCTET_STRING_new()) != NULL)
-		ASN1_OCTET_STRING_set(akid->keyid, id, sizeof(id));
+	    (akid->keyid = ASN1_OCTET_STRING_new()) != NULL &&
+	    !ASN1_OCTET_STRING_set(akid->keyid, id, sizeof(id))) {
+		ASN1_OCTET_STRING_free(akid->keyid);
+		akid->keyid = NULL;
+	}
 	if (akid->keyid == NULL) {
 		AUTHORITY_KEYID_free(akid);
 		return CM_ERR_NOMEM;
