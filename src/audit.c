@@ -225,11 +225,43 @@ cm_audit_list(struct cm_ctx *ctx, time_t since, int limit, cm_audit_cb cb,
 }
 
 struct verify_arg {
-	struct cm_ctx	*ctx;
-	int64_t		 expect;
-	unsigned char	 prev[HASH_LEN];
-	int64_t		 bad;
+	struct cm_ctx		*ctx;
+	int64_t			 expect;
+	unsigned char		 prev[HASH_LEN];
+	int64_t			 bad;
+	struct change_audit	*changes;	/* applied, from the log */
+	size_t			 nchanges;
+	int64_t			 checkpoints;	/* audit.checkpoint records */
 };
+
+/*
+ * Note what an audit record says of an applied change: "change N
+ * sha256:DOC ... policy sha256:POLICY".
+ */
+static int
+note_change(struct verify_arg *v, const char *action, const char *result,
+    const char *detail)
+{
+	struct change_audit *nc, ca;
+	const char *p;
+	long long id;
+
+	if (strcmp(result, "ok") != 0)
+		return 0;
+	if (strcmp(action, "audit.checkpoint") == 0)
+		v->checkpoints++;
+	if ((p = strstr(detail, "policy sha256:")) == NULL ||
+	    sscanf(detail, "change %lld sha256:%64[0-9A-F]", &id, ca.digest) !=
+	    2 || sscanf(p, "policy sha256:%64[0-9A-F]", ca.policy) != 1)
+		return 0;
+	ca.id = id;
+	if ((nc = reallocarray(v->changes, v->nchanges + 1, sizeof(*nc))) ==
+	    NULL)
+		return CM_ERR_NOMEM;
+	v->changes = nc;
+	v->changes[v->nchanges++] = ca;
+	return 0;
+}
 
 static int
 verify_cb(void *arg, struct store_row *row)
@@ -269,7 +301,8 @@ verify_cb(void *arg, struct store_row *row)
 	}
 	memcpy(v->prev, h, HASH_LEN);
 	v->expect++;
-	return 0;
+	return note_change(v, store_row_text(row, 3), store_row_text(row, 5),
+	    store_row_text(row, 6));
 }
 
 /*
@@ -282,7 +315,7 @@ int
 cm_audit_verify(struct cm_ctx *ctx, int64_t *count, int64_t *bad)
 {
 	struct verify_arg v;
-	int64_t head;
+	int64_t head, n;
 	int rc;
 
 	*count = 0;
@@ -295,25 +328,44 @@ cm_audit_verify(struct cm_ctx *ctx, int64_t *count, int64_t *bad)
 	    &v, NULL);
 	if (rc != 0) {
 		*bad = v.bad;
-		return rc;
+		goto out;
 	}
 	rc = store_int(ctx, &head, "SELECT value FROM counters WHERE name = "
 	    "'audit head'", NULL);
 	if (rc == CM_ERR_NOTFOUND)
 		head = 0;
 	else if (rc != 0)
-		return rc;
+		goto out;
 	if (head != v.expect - 1) {
 		*bad = v.expect;
-		return cm_err(ctx, CM_ERR_AUDIT, "audit log ends at record "
-		    "%lld, but the CMDB counted %lld: records were deleted "
-		    "from the end", (long long)v.expect - 1, (long long)head);
+		rc = cm_err(ctx, CM_ERR_AUDIT, "audit log ends at record %lld, "
+		    "but the CMDB counted %lld: records were deleted from the "
+		    "end", (long long)v.expect - 1, (long long)head);
+		goto out;
 	}
 	*count = v.expect - 1;
 	if ((rc = checkpoints_verify(ctx, bad)) != 0)
-		return rc;
+		goto out;
+	/* Every checkpoint the log tells of must still be there. */
+	if ((rc = store_int(ctx, &n, "SELECT count(*) FROM audit_checkpoints",
+	    NULL)) != 0)
+		goto out;
+	if (n != v.checkpoints) {
+		rc = cm_err(ctx, CM_ERR_AUDIT, "the audit log records %lld "
+		    "checkpoints, but %lld are stored: checkpoints were deleted "
+		    "or forged", (long long)v.checkpoints, (long long)n);
+		goto out;
+	}
+	if (cm_config_get(ctx, "logsignkey") != NULL && n == 0 && *count > 0) {
+		rc = cm_err(ctx, CM_ERR_AUDIT, "logsignkey is set, but the audit "
+		    "log has no checkpoint: run cmctl audit checkpoint");
+		goto out;
+	}
 	/* Policy in the CMDB must be what signed changes made it. */
-	return change_verify_all(ctx, bad);
+	rc = change_verify_all(ctx, v.changes, v.nchanges, bad);
+out:
+	free(v.changes);
+	return rc;
 }
 
 /* The bytes a checkpoint signs. */
@@ -432,6 +484,8 @@ audit_auto_checkpoint(struct cm_ctx *ctx)
 struct cp_verify {
 	struct cm_ctx	*ctx;
 	int64_t		 n;
+	char		 logsignkey[41];	/* its Identifier, when set */
+	char		 logsigname[41];
 	int		 rc;
 };
 
@@ -475,6 +529,12 @@ cp_verify_cb(void *arg, struct store_row *row)
 		    "%lld: the signature of key %s does not verify: the "
 		    "checkpoint was forged or edited", (long long)id,
 		    store_row_text(row, 4));
+	if (v->logsignkey[0] != '\0' && strcmp(v->logsignkey,
+	    store_row_text(row, 4)) != 0 && strcmp(v->logsigname,
+	    store_row_text(row, 4)) != 0)
+		return v->rc = cm_err(v->ctx, CM_ERR_AUDIT, "audit checkpoint "
+		    "%lld is signed by key %s, not by logsignkey %s",
+		    (long long)id, store_row_text(row, 4), v->logsignkey);
 	return 0;
 }
 
@@ -482,15 +542,26 @@ cp_verify_cb(void *arg, struct store_row *row)
 static int
 checkpoints_verify(struct cm_ctx *ctx, int64_t *bad)
 {
-	struct cp_verify v = { ctx, 0, 0 };
+	struct cp_verify v;
+	const char *ls = cm_config_get(ctx, "logsignkey");
 	int rc;
 
+	memset(&v, 0, sizeof(v));
+	v.ctx = ctx;
+	if (ls != NULL) {
+		snprintf(v.logsigname, sizeof(v.logsigname), "%s", ls);
+		/* logsignkey may be a name: compare Identifiers. */
+		if (store_query(ctx, "SELECT identifier FROM keys WHERE name = ? "
+		    "OR identifier = upper(?)", text_cb, v.logsignkey, "tt", ls,
+		    ls) != 0 || v.logsignkey[0] == '\0')
+			snprintf(v.logsignkey, sizeof(v.logsignkey), "%s", ls);
+	}
 	rc = store_query(ctx, "SELECT c.id, c.seq, c.hash, c.time, "
 	    "c.key_identifier, c.signature, k.spki, a.hash FROM "
 	    "audit_checkpoints c LEFT JOIN keys k ON k.identifier = "
 	    "c.key_identifier LEFT JOIN audit a ON a.seq = c.seq ORDER BY c.id",
 	    cp_verify_cb, &v, NULL);
-	if (rc != 0 && v.rc != 0)
+	if (rc != 0)
 		*bad = 0;
 	return rc;
 }

@@ -45,11 +45,20 @@ cm_bootstrap(struct cm_ctx *ctx, const char *org, struct cm_token_issued *out)
 	struct cm_officer_req orq;
 	const char *cps[] = { BOOT_CERTS };
 	char dn[512], name[64], *pem = NULL;
+	X509_NAME *check = NULL;
 	int64_t n, sid;
 	size_t i, len;
 	int rc;
 
 	memset(out, 0, 2 * sizeof(*out));
+	/* Refuse a bad name before anything is written. */
+	snprintf(dn, sizeof(dn), "%s%sCN=Boot CA", org != NULL ? org : "",
+	    org != NULL ? "," : "");
+	if ((rc = dn_parse(ctx, dn, &check)) != 0) {
+		cm_err_prefix(ctx, "bootstrap");
+		return rc;
+	}
+	X509_NAME_free(check);
 	if ((rc = count(ctx, "SELECT count(*) FROM changes", &n)) != 0)
 		return rc;
 	if (n != 0 || (rc = count(ctx, "SELECT count(*) FROM subjects", &n)) !=

@@ -602,6 +602,7 @@ struct sigcheck {
 	int64_t		 ids[16];
 	size_t		 n;
 	int64_t		 change;
+	int		 strict;	/* the signers must still be able to sign */
 	int		 rc;
 };
 
@@ -610,6 +611,9 @@ sigcheck_cb(void *arg, struct store_row *row)
 {
 	struct sigcheck *s = arg;
 	const unsigned char *cms, *cert;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	size_t cmslen, certlen;
 	X509 *x;
 	int ok;
@@ -617,7 +621,10 @@ sigcheck_cb(void *arg, struct store_row *row)
 	cms = store_row_blob(row, 1, &cmslen);
 	cert = store_row_blob(row, 2, &certlen);
 	x = cert != NULL ? x509_from_der(cert, certlen) : NULL;
-	ok = x != NULL && cms != NULL && change_cms_verify(x, cms, cmslen,
+	/* The certificate must be the one the officer was created with. */
+	ok = x != NULL && cms != NULL && X509_digest(x, EVP_sha256(), md,
+	    &mdlen) && (cm_hex(md, mdlen, hex), strcmp(hex,
+	    store_row_text(row, 4)) == 0) && change_cms_verify(x, cms, cmslen,
 	    s->doc, strlen(s->doc));
 	X509_free(x);
 	if (!ok) {
@@ -627,14 +634,28 @@ sigcheck_cb(void *arg, struct store_row *row)
 		    store_row_text(row, 3));
 		return s->rc;
 	}
+	if (s->strict && (strcmp(store_row_text(row, 5), "active") != 0 ||
+	    strcmp(store_row_text(row, 6), "valid") != 0 ||
+	    strcmp(store_row_text(row, 7), "active") != 0 ||
+	    !cm_list_has(store_row_text(row, 8), "policy"))) {
+		s->rc = cm_err(s->ctx, CM_ERR_POLICY, "change %lld: officer "
+		    "\"%s\", who signed it, can no longer sign (disabled, "
+		    "certificate or CA revoked, or no policy permission): reject "
+		    "it and submit it again", (long long)s->change,
+		    store_row_text(row, 3));
+		return s->rc;
+	}
 	if (s->n < 16)
 		s->ids[s->n++] = store_row_int(row, 0);
 	return 0;
 }
 
-/* Verify every stored signature of change id over its document. */
+/*
+ * Verify every stored signature of change id over its document; with
+ * strict, the signers must also still be able to sign.
+ */
 static int
-change_sigs(struct cm_ctx *ctx, int64_t id, const char *doc,
+change_sigs(struct cm_ctx *ctx, int64_t id, const char *doc, int strict,
     struct sigcheck *s)
 {
 	int rc;
@@ -643,9 +664,14 @@ change_sigs(struct cm_ctx *ctx, int64_t id, const char *doc,
 	s->ctx = ctx;
 	s->doc = doc;
 	s->change = id;
-	rc = store_query(ctx, "SELECT s.officer_id, s.cms, o.cert, o.name FROM "
-	    "change_signatures s JOIN officers o ON o.id = s.officer_id WHERE "
-	    "s.change_id = ? ORDER BY s.id", sigcheck_cb, s, "i", id);
+	s->strict = strict;
+	rc = store_query(ctx, "SELECT s.officer_id, s.cms, o.cert, o.name, "
+	    "o.cert_sha256, o.state, coalesce((SELECT status FROM certs c WHERE "
+	    "c.ca_id = o.ca_id AND c.serial = o.serial), ''), coalesce((SELECT "
+	    "state FROM cas a WHERE a.id = o.ca_id), ''), p.permissions FROM "
+	    "change_signatures s JOIN officers o ON o.id = s.officer_id JOIN "
+	    "officer_profiles p ON p.id = o.profile_id WHERE s.change_id = ? "
+	    "ORDER BY s.id", sigcheck_cb, s, "i", id);
 	return rc != 0 ? rc : s->rc;
 }
 
@@ -661,56 +687,61 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 	struct change *parsed = NULL;
 	struct crow c;
 	struct sigcheck s;
-	char hex[2 * EVP_MAX_MD_SIZE + 1], object[32], detail[640];
+	char hex[2 * EVP_MAX_MD_SIZE + 1] = "", object[32], detail[640];
 	char names[400] = "", policy[2 * EVP_MAX_MD_SIZE + 1] = "";
-	int64_t enforced, latest;
+	int64_t latest;
 	size_t nsig = 0;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	snprintf(object, sizeof(object), "change %lld", (long long)id);
-	if ((rc = officer_require(ctx, PERM_POLICY, "change sign")) != 0 ||
-	    (rc = officer_enforced(ctx, &enforced)) != 0)
+	if ((rc = officer_require(ctx, PERM_POLICY, "change sign")) != 0)
+		goto out;
+	procedure_cache_clear(ctx);
+	/* Every check is made under the write lock, where it holds. */
+	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	if ((rc = pending_load(ctx, id, "signed", &c)) != 0)
-		goto out;
+		goto end;
 	if (c.type == NULL || c.document == NULL) {
 		rc = CM_ERR_NOMEM;
-		goto out;
+		goto end;
 	}
 	if ((rc = digest_hex(ctx, c.document, strlen(c.document), hex)) != 0)
-		goto out;
+		goto end;
 	if (strcmp(hex, c.digest) != 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld: the stored document "
 		    "no longer matches its digest: it was altered after it was "
 		    "signed", (long long)id);
-		goto out;
+		goto end;
 	}
-	if ((rc = change_sigs(ctx, id, c.document, &s)) != 0) {
+	if ((rc = change_sigs(ctx, id, c.document, 1, &s)) != 0) {
 		if (rc == CM_ERR_AUDIT)
 			rc = CM_ERR_POLICY;
-		goto out;
+		goto end;
+	}
+	if (s.n == 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld carries no valid "
+		    "officer signature: it was altered; reject it", (long long)id);
+		goto end;
 	}
 	if ((rc = store_int(ctx, &latest, "SELECT coalesce(max(id), 0) FROM "
 	    "changes WHERE state = 'applied'", NULL)) != 0)
-		goto out;
+		goto end;
 	if (latest > c.base) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld: policy changed "
 		    "since it was signed (change %lld was applied): reject it "
 		    "and submit it again", (long long)id, (long long)latest);
-		goto out;
+		goto end;
 	}
 	if ((h = handler_find(c.type)) == NULL) {
 		rc = cm_err(ctx, CM_ERR_DB, "change %lld: unknown type %s",
 		    (long long)id, c.type);
-		goto out;
+		goto end;
 	}
 	if ((rc = change_parse(ctx, (const xmlChar *)c.document,
 	    (int)strlen(c.document), &parsed)) != 0)
-		goto out;
-	procedure_cache_clear(ctx);
-	if ((rc = txn_begin(ctx)) != 0)
-		goto out;
+		goto end;
 	rc = change_sign_store(ctx, id, c.document, strlen(c.document), s.ids,
 	    s.n, &nsig, names, sizeof(names));
 	if (rc == 0 && nsig == 0)
@@ -719,12 +750,18 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 		    "sign", (long long)id);
 	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE changes SET state = 'applied', "
-		    "applied = ? WHERE id = ?", "ii", (int64_t)time(NULL), id);
+		    "applied = ? WHERE id = ? AND state = 'pending'", "ii",
+		    (int64_t)time(NULL), id);
+	if (rc == 0 && store_changes(ctx) != 1)
+		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld is no longer "
+		    "pending", (long long)id);
 	if (rc == 0 && (rc = h->apply(ctx, parsed)) == 0)
 		rc = policy_record(ctx, id, policy);
+end:
 	snprintf(detail, sizeof(detail), "change %lld sha256:%s signed by %s "
 	    "and applied, policy sha256:%s", (long long)id, hex, names, policy);
-	rc = txn_end(ctx, rc, c.type, c.object, detail);
+	rc = txn_end(ctx, rc, c.type != NULL ? c.type : "change.sign",
+	    c.object != NULL ? c.object : object, detail);
 out:
 	change_free(parsed);
 	crow_clear(&c);
@@ -741,15 +778,15 @@ cm_change_reject(struct cm_ctx *ctx, int64_t id, const char *reason)
 
 	memset(&c, 0, sizeof(c));
 	snprintf(object, sizeof(object), "change %lld", (long long)id);
-	if ((rc = officer_require(ctx, PERM_POLICY, "change reject")) != 0)
+	if ((rc = officer_require(ctx, PERM_POLICY, "change reject")) != 0 ||
+	    (rc = txn_begin(ctx)) != 0)
 		goto out;
-	if ((rc = pending_load(ctx, id, "rejected", &c)) != 0)
-		goto out;
-	if ((rc = txn_begin(ctx)) != 0)
-		goto out;
-	rc = store_exec(ctx, "UPDATE changes SET state = 'rejected', reason = ? "
-	    "WHERE id = ?", "ti", reason != NULL ? reason : "", id);
-	snprintf(detail, sizeof(detail), "%s rejected%s%s", c.type,
+	if ((rc = pending_load(ctx, id, "rejected", &c)) == 0)
+		rc = store_exec(ctx, "UPDATE changes SET state = 'rejected', "
+		    "reason = ? WHERE id = ? AND state = 'pending'", "ti",
+		    reason != NULL ? reason : "", id);
+	snprintf(detail, sizeof(detail), "%s rejected%s%s",
+	    c.type != NULL ? c.type : "change",
 	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	rc = txn_end(ctx, rc, "change.reject", object, detail);
 out:
@@ -812,6 +849,8 @@ cm_change_list(struct cm_ctx *ctx, int64_t id, const char *state,
 }
 
 struct cverify {
+	const struct change_audit *log;
+	size_t		 nlog;
 	struct cm_ctx	*ctx;
 	int		 four_eye;	/* seen a change with two signatures */
 	int64_t		 start;		/* four-eye control began after it */
@@ -828,6 +867,7 @@ cverify_cb(void *arg, struct store_row *row)
 	int64_t id = store_row_int(row, 0);
 	const char *doc = store_row_text(row, 1);
 	char *copy;
+	size_t i;
 	int rc;
 
 	if ((rc = digest_hex(v->ctx, doc, strlen(doc), hex)) != 0)
@@ -838,10 +878,22 @@ cverify_cb(void *arg, struct store_row *row)
 		    "does not match its digest: the change was edited in the "
 		    "CMDB", (long long)id);
 	}
+	/* The hash-chained log must tell of the change as it is. */
+	for (i = 0; i < v->nlog; i++)
+		if (v->log[i].id == id)
+			break;
+	if (i == v->nlog || strcmp(v->log[i].digest, hex) != 0 ||
+	    strcmp(v->log[i].policy, store_row_text(row, 4)) != 0) {
+		v->bad = id;
+		return cm_err(v->ctx, CM_ERR_AUDIT, "change %lld: the audit log "
+		    "%s: the change was forged or edited in the CMDB",
+		    (long long)id, i == v->nlog ? "has no record of it" :
+		    "records another document or policy");
+	}
 	/* The row is valid only until the next query: keep a copy. */
 	if ((copy = cm_strdup(doc)) == NULL)
 		return CM_ERR_NOMEM;
-	rc = change_sigs(v->ctx, id, copy, &s);
+	rc = change_sigs(v->ctx, id, copy, 0, &s);
 	free(copy);
 	if (rc != 0) {
 		v->bad = id;
@@ -909,13 +961,16 @@ policy_verify(struct cm_ctx *ctx, int64_t *bad)
  * naming the first bad change (its id in *bad).
  */
 int
-change_verify_all(struct cm_ctx *ctx, int64_t *bad)
+change_verify_all(struct cm_ctx *ctx, const struct change_audit *log,
+    size_t nlog, int64_t *bad)
 {
 	struct cverify v;
 	int rc;
 
 	memset(&v, 0, sizeof(v));
 	v.ctx = ctx;
+	v.log = log;
+	v.nlog = nlog;
 	*bad = 0;
 	/* The change that made the second officer who may administer policy. */
 	rc = store_int(ctx, &v.start, "SELECT c.id FROM changes c JOIN "
@@ -925,8 +980,9 @@ change_verify_all(struct cm_ctx *ctx, int64_t *bad)
 	    "BY c.id LIMIT 1 OFFSET 1", NULL);
 	if (rc != 0 && rc != CM_ERR_NOTFOUND)
 		return rc;
-	rc = store_query(ctx, "SELECT id, document, digest, type FROM changes "
-	    "WHERE state = 'applied' ORDER BY id", cverify_cb, &v, NULL);
+	rc = store_query(ctx, "SELECT id, document, digest, type, "
+	    "coalesce(policy_digest, '') FROM changes WHERE state = 'applied' "
+	    "ORDER BY id", cverify_cb, &v, NULL);
 	*bad = v.bad;
 	if (rc != 0)
 		return rc;

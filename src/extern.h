@@ -120,7 +120,14 @@ int		 change_set_int(struct change *, const char *, long long);
 const char	*change_get(const struct change *, const char *);
 const char	*change_type(const struct change *);
 int		 change_submit(struct cm_ctx *, struct change *, const char *);
-int		 change_verify_all(struct cm_ctx *, int64_t *);
+/* What the hash-chained audit log says an applied change was and left. */
+struct change_audit {
+	int64_t	id;
+	char	digest[65];
+	char	policy[65];
+};
+int		 change_verify_all(struct cm_ctx *, const struct change_audit *,
+		    size_t, int64_t *);
 
 /* keystore.c */
 int		 keystore_ask_new(struct cm_ctx *);

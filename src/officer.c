@@ -216,18 +216,25 @@ out:
 	return audit_done(ctx, rc, "officer-profile.create", req->name);
 }
 
-/* Apply officer-profile.create. */
+/* Apply officer-profile.create (also from an imported policy). */
 int
 officer_profile_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
+	char *norm = NULL;
+	int rc;
+
 	if (change_get(ch, "name") == NULL ||
 	    change_get(ch, "permissions") == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "officer-profile.create: name "
 		    "or permissions missing");
-	return store_exec(ctx, "INSERT INTO officer_profiles (name, "
+	if ((rc = perm_list_check(ctx, change_get(ch, "name"),
+	    change_get(ch, "permissions"), &norm)) != 0)
+		return rc;
+	rc = store_exec(ctx, "INSERT INTO officer_profiles (name, "
 	    "permissions, created) VALUES (?, ?, ?)", "tti",
-	    change_get(ch, "name"), change_get(ch, "permissions"),
-	    (int64_t)time(NULL));
+	    change_get(ch, "name"), norm, (int64_t)time(NULL));
+	free(norm);
+	return rc;
 }
 
 static X509 *
@@ -349,11 +356,36 @@ cert_record(struct cm_ctx *ctx, X509 *x, struct issued_arg *a, char *serial,
  * issued by a CA in this CMDB and is valid, and it is no other officer's.
  * Checked when the change is made and again when it is applied.
  */
+struct key_clash {
+	EVP_PKEY	*key;
+	char		 clash[160];
+};
+
+static int
+key_clash_cb(void *arg, struct store_row *row)
+{
+	struct key_clash *k = arg;
+	const unsigned char *p;
+	size_t len;
+	X509 *x;
+
+	p = store_row_blob(row, 0, &len);
+	if (p == NULL || (x = x509_from_der(p, len)) == NULL)
+		return 0;
+	if (k->key != NULL && EVP_PKEY_eq(X509_get0_pubkey(x), k->key) == 1)
+		snprintf(k->clash, sizeof(k->clash), "%s",
+		    store_row_text(row, 1));
+	X509_free(x);
+	ERR_clear_error();
+	return k->clash[0] != '\0';
+}
+
 static int
 officer_check(struct cm_ctx *ctx, const char *name, const char *profile_name,
     X509 *x, int64_t *profile, struct issued_arg *ia, char *serial,
     size_t serial_len, char *fp)
 {
+	struct key_clash kc;
 	int64_t other;
 	int rc;
 
@@ -378,6 +410,16 @@ officer_check(struct cm_ctx *ctx, const char *name, const char *profile_name,
 		    "is %s", name, serial, ia->status);
 	if (cert_sha256(x, fp) != 0)
 		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "officer \"%s\"", name);
+	/* One key is one person: no second officer with the same key. */
+	memset(&kc, 0, sizeof(kc));
+	kc.key = X509_get0_pubkey(x);
+	if ((rc = store_query(ctx, "SELECT cert, name FROM officers",
+	    key_clash_cb, &kc, NULL)) != 0)
+		return rc;
+	if (kc.clash[0] != '\0')
+		return cm_err(ctx, CM_ERR_EXISTS, "officer \"%s\": the key of "
+		    "certificate %s belongs to officer \"%s\" already", name,
+		    serial, kc.clash);
 	if (store_int(ctx, &other, "SELECT id FROM officers WHERE cert_sha256 "
 	    "= ?", "t", fp) == 0)
 		return cm_err(ctx, CM_ERR_EXISTS, "officer \"%s\": certificate %s "
@@ -689,7 +731,8 @@ cm_officer_login(struct cm_ctx *ctx, const char *token,
 		goto out;
 	}
 	for (i = 0; i < ctx->nofficers; i++)
-		if (ctx->officers[i].id == l.id) {
+		if (ctx->officers[i].id == l.id ||
+		    EVP_PKEY_eq(ctx->officers[i].key, key) == 1) {
 			rc = cm_err(ctx, CM_ERR_DENIED, "officer token %s: "
 			    "officer \"%s\" is already logged in: two officers "
 			    "are two people", token, l.name);

@@ -277,6 +277,20 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if (format_find(change_get(ch, "format")) == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "cert-procedure.create: "
 		    "unknown format");
+	/* The checks of create, again: the change may come from an import. */
+	if ((rc = format_check(ctx, format_find(change_get(ch, "format")),
+	    change_get(ch, "name"), def(change_get(ch, "key-usage"), ""),
+	    def(change_get(ch, "eku"), ""))) != 0 ||
+	    (rc = keys_check(ctx, change_get(ch, "name"),
+	    def(change_get(ch, "allow-keys"), ""))) != 0)
+		return rc;
+	if (cm_duration_seconds(def(change_get(ch, "validity"), "")) <= 0 ||
+	    !cm_list_has("sha256,sha384,sha512", def(change_get(ch, "digest"),
+	    "")) || !cm_list_has("none,ca,full", def(change_get(ch, "chain"),
+	    "")))
+		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
+		    "a validity, digest or chain that cert-procedure create does "
+		    "not take", change_get(ch, "name"));
 	if ((rc = ca_lookup(ctx, change_get(ch, "ca"), &ca_id)) != 0)
 		return rc;
 	if (store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",

@@ -198,6 +198,20 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    NULL || change_get(ch, "cert-procedures") == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "token-procedure.create: name, "
 		    "storage or certificate procedures missing");
+	/* The checks of create, again: the change may come from an import. */
+	if (!one_of(change_get(ch, "storage"), "smartcard", "pkcs12",
+	    "pkcs10") ||
+	    !one_of(def(change_get(ch, "card-serial"), "no"), "yes", "no",
+	    NULL) ||
+	    !one_of(change_get(ch, "serial-range"), "mandatory", "optional",
+	    "none") ||
+	    !one_of(change_get(ch, "pin-procedure"), "show", "letter", NULL) ||
+	    !one_of(change_get(ch, "issuer-certs"), "none", "ca", "chain") ||
+	    !key_type_known(change_get(ch, "key-type")))
+		return cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": a "
+		    "storage, card serial, serial range, PIN procedure, issuer "
+		    "certificates or key type that token-procedure create does "
+		    "not take", change_get(ch, "name"));
 	rc = store_exec(ctx, "INSERT INTO token_procedures (name, storage, "
 	    "card_serial, serial_range, pin_procedure, issuer_certs, key_type, "
 	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ttI" "tttt" "i",

@@ -237,30 +237,25 @@ cmd_token_procedure_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* Write a PIN letter: mode 0600, never over an existing file. */
+/* Write a PIN letter into a file opened (0600, O_EXCL) before issuing. */
 static int
-pin_letter(const char *path, const struct cm_token_issued *t,
-    const char *subject)
+pin_letter(int fd, const char *path, const struct cm_token_issued *t)
 {
 	char *buf = NULL;
-	int fd, n, rc = -1;
+	int n, rc = -1;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
-	    -1) {
-		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	n = asprintf(&buf, "Token: %lld\nSubject: %s\nPIN: %s\n",
-	    (long long)t->id, subject, t->pin);
+	    (long long)t->id, t->subject, t->pin);
 	if (n > 0 && write(fd, buf, (size_t)n) == n && fsync(fd) == 0)
 		rc = 0;
 	else
-		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "cmctl: %s: %s; token %lld is useless without "
+		    "its PIN: revoke it\n", path, strerror(errno),
+		    (long long)t->id);
 	if (buf != NULL) {
 		explicit_bzero(buf, (size_t)n);
 		free(buf);
 	}
-	close(fd);
 	return rc;
 }
 
@@ -298,7 +293,7 @@ cmd_token_issue(struct cli *cli, int argc, char **argv)
 	unsigned char *buf = NULL;
 	size_t i;
 	struct tp_needs needs = { 0, 0 };
-	int ch, rc, status = 0;
+	int ch, rc, status = 0, lfd = -1;
 
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
@@ -329,26 +324,33 @@ cmd_token_issue(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("token issue: token procedure \"%s\" "
 		    "hands out PIN letters: give --pin-letter FILE",
 		    req.procedure);
-	if (letter != NULL && access(letter, F_OK) == 0) {
-		fprintf(stderr, "cmctl: %s: a PIN letter is never written over "
-		    "an existing file\n", letter);
-		return 6;
+	/* The letter is reserved first, so a PIN is never lost. */
+	if (letter != NULL && (lfd = open(letter, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "cmctl: %s: %s%s\n", letter, strerror(errno),
+		    errno == EEXIST ? " (a PIN letter is never written over an "
+		    "existing file)" : "");
+		return errno == EEXIST ? 6 : 1;
 	}
 	if (csr != NULL) {
-		if ((rc = cm_file_read(cli->ctx, csr, &buf, &req.csr_len)) != 0)
-			return cli_fail(cli, rc);
+		if ((rc = cm_file_read(cli->ctx, csr, &buf, &req.csr_len)) != 0) {
+			status = cli_fail(cli, rc);
+			goto drop_letter;
+		}
 		req.csr = buf;
 		req.csr_name = csr;
 	}
 	if (cli_out_open(cli, out, &o) == -1) {
 		cm_free(buf);
-		return 1;
+		status = 1;
+		goto drop_letter;
 	}
 	rc = cm_token_issue(cli->ctx, &req, &t);
 	cm_free(buf);
 	if (rc != 0) {
 		cli_out_abort(&o);
-		return cli_fail(cli, rc);
+		status = cli_fail(cli, rc);
+		goto drop_letter;
 	}
 	if (t.pin_letter && letter == NULL) {
 		/* The token exists; without the letter its PIN is lost. */
@@ -367,14 +369,26 @@ cmd_token_issue(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < t.nserials; i++)
 		printf("Certificate: %s\n", t.serials[i]);
 	if (t.pin != NULL && status == 0) {
-		if (t.pin_letter || letter != NULL)
-			status = pin_letter(letter, &t, t.subject) == 0 ? 0 :
-			    1;
-		else
+		if (lfd != -1) {
+			status = pin_letter(lfd, letter, &t) == 0 ? 0 : 1;
+			close(lfd);
+			lfd = -1;
+		} else
 			printf("PIN: %s\n", t.pin);
 	}
 	fflush(stdout);
 	cm_token_issued_clear(&t);
+	if (lfd == -1)
+		return status;
+	/* No PIN went into it: do not leave an empty letter behind. */
+	close(lfd);
+	unlink(letter);
+	return status;
+drop_letter:
+	if (lfd != -1) {
+		close(lfd);
+		unlink(letter);
+	}
 	return status;
 }
 
