@@ -351,11 +351,7 @@ cert_record(struct cm_ctx *ctx, X509 *x, struct issued_arg *a, char *serial,
 	return rc;
 }
 
-/*
- * The rules for a new officer: the profile exists, the certificate was
- * issued by a CA in this CMDB and is valid, and it is no other officer's.
- * Checked when the change is made and again when it is applied.
- */
+/* Whether a key is already an officer's: names the officer in clash. */
 struct key_clash {
 	EVP_PKEY	*key;
 	char		 clash[160];
@@ -380,6 +376,11 @@ key_clash_cb(void *arg, struct store_row *row)
 	return k->clash[0] != '\0';
 }
 
+/*
+ * The rules for a new officer: the profile exists, the certificate was
+ * issued by a CA in this CMDB and is valid, and it is no other officer's.
+ * Checked when the change is made and again when it is applied.
+ */
 static int
 officer_check(struct cm_ctx *ctx, const char *name, const char *profile_name,
     X509 *x, int64_t *profile, struct issued_arg *ia, char *serial,
