@@ -746,7 +746,7 @@ int
 cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 {
 	struct tcert tc = { NULL, 0 };
-	char state[16] = "", object[32], detail[128];
+	char object[32], detail[128];
 	int64_t dummy;
 	size_t i;
 	int r, rc;
@@ -763,25 +763,21 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 		    reason == NULL ? "" : reason);
 		goto out;
 	}
-	rc = store_int(ctx, &dummy, "SELECT id FROM tokens WHERE id = ?", "i",
-	    id);
-	if (rc == CM_ERR_NOTFOUND) {
-		rc = cm_err(ctx, rc, "token %lld not found", (long long)id);
-		goto out;
-	} else if (rc != 0)
-		goto out;
-	if ((rc = store_int(ctx, &dummy, "SELECT id FROM tokens WHERE id = ? "
-	    "AND state = 'revoked'", "i", id)) == 0) {
-		rc = cm_err(ctx, CM_ERR_POLICY, "token %lld is already revoked",
-		    (long long)id);
-		goto out;
-	} else if (rc != CM_ERR_NOTFOUND)
-		goto out;
-	(void)state;
+	/* The token's state is read under the write lock, where it holds. */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	rc = store_query(ctx, "SELECT id FROM certs WHERE token_id = ? AND "
-	    "status IN ('valid', 'hold') ORDER BY id", tcert_cb, &tc, "i", id);
+	rc = store_int(ctx, &dummy, "SELECT id FROM tokens WHERE id = ?", "i",
+	    id);
+	if (rc == CM_ERR_NOTFOUND)
+		rc = cm_err(ctx, rc, "token %lld not found", (long long)id);
+	else if (rc == 0 && store_int(ctx, &dummy, "SELECT id FROM tokens "
+	    "WHERE id = ? AND state = 'revoked'", "i", id) == 0)
+		rc = cm_err(ctx, CM_ERR_POLICY, "token %lld is already revoked",
+		    (long long)id);
+	if (rc == 0)
+		rc = store_query(ctx, "SELECT id FROM certs WHERE token_id = ? "
+		    "AND status IN ('valid', 'hold') ORDER BY id", tcert_cb, &tc,
+		    "i", id);
 	for (i = 0; rc == 0 && i < tc.n; i++)
 		rc = revoke_cert_row(ctx, tc.ids[i], r, time(NULL));
 	if (rc == 0)

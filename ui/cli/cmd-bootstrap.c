@@ -14,25 +14,17 @@
 
 enum { O_KIT = 256, O_ORG };
 
-/* Write a secret file: mode 0600, never over an existing file. */
+/* Write a secret into a file reserved (0600, O_EXCL) before it existed. */
 static int
-secret_file(const char *path, const char *text)
+secret_write(int fd, const char *path, const char *text)
 {
 	size_t len = strlen(text);
-	int fd, rc = -1;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
-	    -1) {
-		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	if (write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
 	    fsync(fd) == 0)
-		rc = 0;
-	else
-		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
-	close(fd);
-	return rc;
+		return 0;
+	fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
+	return -1;
 }
 
 int
@@ -47,7 +39,7 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 	struct cli_out o[2];
 	const char *kit = NULL, *org = NULL;
 	char path[2][1024], pin[2][1100];
-	int ch, rc, i, status = 0, made = 0;
+	int ch, rc, i, status = 0, made = 0, pfd[2] = { -1, -1 };
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -82,30 +74,47 @@ cmd_bootstrap(struct cli *cli, int argc, char **argv)
 			return 6;
 		}
 	}
+	/* Tokens and PIN files are reserved first: no PIN is ever lost. */
 	if (cli_out_open(cli, path[0], &o[0]) == -1)
 		goto fail;
 	if (cli_out_open(cli, path[1], &o[1]) == -1) {
 		cli_out_abort(&o[0]);
 		goto fail;
 	}
+	for (i = 0; i < 2; i++)
+		if ((pfd[i] = open(pin[i], O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600)) == -1) {
+			fprintf(stderr, "cmctl: %s: %s\n", pin[i],
+			    strerror(errno));
+			goto abort;
+		}
 	if ((rc = cm_bootstrap(cli->ctx, org, t)) != 0) {
-		cli_out_abort(&o[0]);
-		cli_out_abort(&o[1]);
-		if (made)
-			rmdir(kit);
-		return cli_fail(cli, rc);
+		status = cli_fail(cli, rc);
+		goto abort;
 	}
 	for (i = 0; i < 2; i++) {
 		cli_out_private(&o[i]);
 		if (cli_out_commit(cli, &o[i], t[i].data, t[i].len) == -1 ||
-		    secret_file(pin[i], t[i].pin) == -1)
+		    secret_write(pfd[i], pin[i], t[i].pin) == -1)
 			status = 1;
 		else
 			printf("Bootstrap officer %d: %s (PIN in %s)\n", i + 1,
 			    path[i], pin[i]);
 		cm_token_issued_clear(&t[i]);
+		close(pfd[i]);
 	}
 	return status;
+abort:
+	for (i = 0; i < 2; i++) {
+		cli_out_abort(&o[i]);
+		if (pfd[i] != -1) {
+			close(pfd[i]);
+			unlink(pin[i]);
+		}
+	}
+	if (made)
+		rmdir(kit);
+	return status != 0 ? status : 1;
 fail:
 	if (made)
 		rmdir(kit);
