@@ -246,6 +246,7 @@ int		 csr_copy_pubkey(const struct csr *, X509 *);
 
 /* issue.c */
 int		 issue_key_allowed(const char *, const char *, int, long *);
+int		 issue_ca_usable(struct cm_ctx *, const struct procedure *);
 int		 issue_check(struct cm_ctx *, const struct procedure *,
 		    const struct csr *, const char *);
 int		 issue_sign(struct cm_ctx *, struct procedure *, struct csr *,

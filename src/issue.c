@@ -83,8 +83,12 @@ issue_check(struct cm_ctx *ctx, const struct procedure *p,
 	return 0;
 }
 
-/* Whether the procedure's CA may sign now, read inside the transaction. */
-static int
+/*
+ * Whether the procedure's CA may sign now.  The CA and its key were checked
+ * before the write lock was taken, and a revocation may have committed
+ * since: callers ask again inside the transaction, before issue_sign().
+ */
+int
 issue_ca_usable(struct cm_ctx *ctx, const struct procedure *p)
 {
 	int64_t ok;
@@ -443,12 +447,6 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, struct csr *c,
 	int i, len, rc;
 
 	memset(out, 0, sizeof(*out));
-	/*
-	 * The CA and its key were checked before the write lock was taken;
-	 * a revocation may have committed since.
-	 */
-	if ((rc = issue_ca_usable(ctx, p)) != 0)
-		goto out;
 	if (req->subject != NULL) {
 		if ((rc = dn_parse(ctx, req->subject, &subj)) != 0)
 			goto out;
@@ -595,7 +593,8 @@ cm_cert_issue(struct cm_ctx *ctx, const struct cm_issue_req *req,
 		goto out;
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	rc = issue_sign(ctx, p, c, req, out);
+	if ((rc = issue_ca_usable(ctx, p)) == 0)
+		rc = issue_sign(ctx, p, c, req, out);
 	snprintf(detail, sizeof(detail), "procedure \"%s\", CA \"%s\"",
 	    p->name, p->ca_name);
 	rc = txn_end(ctx, rc, "cert.issue", out->serial, detail);
@@ -646,6 +645,7 @@ cm_cert_issue_batch(struct cm_ctx *ctx, const struct cm_issue_req *reqs,
 		goto out;
 	snprintf(detail, sizeof(detail), "procedure \"%s\", CA \"%s\"",
 	    p->name, p->ca_name);
+	rc = issue_ca_usable(ctx, p);	/* once: the lock is held throughout */
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = issue_sign(ctx, p, xr[i], &reqs[i], &out[i]);
 		if (rc == 0)

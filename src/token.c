@@ -606,7 +606,8 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 		ir.subject = sj.dn;
 		ir.san = san;
 		ir.der = 1;
-		if ((rc = issue_sign(ctx, procs[i], csrs[i], &ir, &iss[i])) != 0)
+		if ((rc = issue_ca_usable(ctx, procs[i])) != 0 ||
+		    (rc = issue_sign(ctx, procs[i], csrs[i], &ir, &iss[i])) != 0)
 			break;
 		rc = store_exec(ctx, "UPDATE certs SET token_id = ?, subject_id "
 		    "= ? WHERE ca_id = ? AND serial = ?", "iiit", token_id,
