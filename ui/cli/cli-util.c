@@ -245,6 +245,20 @@ cli_write_stdout(const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * For a command that takes no options and exactly nargs arguments: 0, or
+ * a usage error with the one-line usage given.
+ */
+int
+cli_args(const char *usage, int argc, char **argv, int nargs)
+{
+	opterr = 0;
+	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
+	    optind != argc - nargs)
+		return cli_usage_error("%s", usage);
+	return 0;
+}
+
 /* Parse an integer option in [min, max]; prints a usage error. */
 int
 cli_parse_int(const char *opt, const char *s, long min, long max, long *out)

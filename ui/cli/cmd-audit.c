@@ -65,9 +65,8 @@ cmd_audit_checkpoint(struct cli *cli, int argc, char **argv)
 	int64_t seq;
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("audit checkpoint takes no options");
+	if ((rc = cli_args("audit checkpoint takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_audit_checkpoint(cli->ctx, &seq)) != 0)
 		return cli_fail(cli, rc);
 	printf("audit checkpoint: records 1 to %lld signed\n", (long long)seq);
@@ -80,9 +79,8 @@ cmd_audit_verify(struct cli *cli, int argc, char **argv)
 	int64_t count, bad;
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("audit verify takes no options");
+	if ((rc = cli_args("audit verify takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_audit_verify(cli->ctx, &count, &bad)) != 0)
 		return cli_fail(cli, rc);
 	printf("audit log: %lld records verified\n", (long long)count);

@@ -172,9 +172,8 @@ cmd_ca_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("ca list takes no options");
+	if ((rc = cli_args("ca list takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_ca_list(cli->ctx, NULL, ca_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;
@@ -210,10 +209,8 @@ cmd_ca_show(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - 1)
-		return cli_usage_error("ca show NAME");
+	if ((rc = cli_args("ca show NAME", argc, argv, 1)) != 0)
+		return rc;
 	if ((rc = cm_ca_list(cli->ctx, argv[optind], ca_detail, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;

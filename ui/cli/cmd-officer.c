@@ -58,22 +58,12 @@ profile_detail(void *arg, const struct cm_officer_profile_info *pi)
 	return 0;
 }
 
-static int
-no_args(const char *cmd, int argc, char **argv, int nargs)
-{
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - nargs)
-		return cli_usage_error("%s", cmd);
-	return 0;
-}
-
 int
 cmd_officer_profile_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	if ((rc = no_args("officer-profile list", argc, argv, 0)) != 0)
+	if ((rc = cli_args("officer-profile list", argc, argv, 0)) != 0)
 		return rc;
 	if ((rc = cm_officer_profile_list(cli->ctx, NULL, profile_line,
 	    NULL)) != 0)
@@ -86,7 +76,7 @@ cmd_officer_profile_show(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	if ((rc = no_args("officer-profile show NAME", argc, argv, 1)) != 0)
+	if ((rc = cli_args("officer-profile show NAME", argc, argv, 1)) != 0)
 		return rc;
 	if ((rc = cm_officer_profile_list(cli->ctx, argv[optind],
 	    profile_detail, NULL)) != 0)
@@ -162,7 +152,7 @@ cmd_officer_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	if ((rc = no_args("officer list", argc, argv, 0)) != 0)
+	if ((rc = cli_args("officer list", argc, argv, 0)) != 0)
 		return rc;
 	if ((rc = cm_officer_list(cli->ctx, NULL, officer_line, NULL)) != 0)
 		return cli_fail(cli, rc);
@@ -174,7 +164,7 @@ cmd_officer_show(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	if ((rc = no_args("officer show NAME", argc, argv, 1)) != 0)
+	if ((rc = cli_args("officer show NAME", argc, argv, 1)) != 0)
 		return rc;
 	if ((rc = cm_officer_list(cli->ctx, argv[optind], officer_detail,
 	    NULL)) != 0)
@@ -187,7 +177,7 @@ cmd_officer_disable(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	if ((rc = no_args("officer disable NAME", argc, argv, 1)) != 0)
+	if ((rc = cli_args("officer disable NAME", argc, argv, 1)) != 0)
 		return rc;
 	if ((rc = cm_officer_disable(cli->ctx, argv[optind])) != 0)
 		return cli_fail(cli, rc);
@@ -358,7 +348,7 @@ cmd_policy_import(struct cli *cli, int argc, char **argv)
 	size_t len;
 	int rc;
 
-	if ((rc = no_args("policy import FILE", argc, argv, 1)) != 0)
+	if ((rc = cli_args("policy import FILE", argc, argv, 1)) != 0)
 		return rc;
 	if ((rc = cm_file_read(cli->ctx, argv[optind], &buf, &len)) != 0)
 		return cli_fail(cli, rc);

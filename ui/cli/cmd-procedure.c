@@ -89,9 +89,8 @@ cmd_procedure_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("cert-procedure list takes no options");
+	if ((rc = cli_args("cert-procedure list takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_cert_procedure_list(cli->ctx, NULL, proc_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;
@@ -121,10 +120,8 @@ cmd_procedure_show(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - 1)
-		return cli_usage_error("cert-procedure show NAME");
+	if ((rc = cli_args("cert-procedure show NAME", argc, argv, 1)) != 0)
+		return rc;
 	if ((rc = cm_cert_procedure_list(cli->ctx, argv[optind], proc_detail,
 	    NULL)) != 0)
 		return cli_fail(cli, rc);

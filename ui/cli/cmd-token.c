@@ -63,9 +63,8 @@ cmd_subject_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("subject list takes no options");
+	if ((rc = cli_args("subject list takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_subject_list(cli->ctx, NULL, subject_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;
@@ -105,10 +104,8 @@ cmd_subject_show(struct cli *cli, int argc, char **argv)
 	struct subject_show s = { cli, 0 };
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - 1)
-		return cli_usage_error("subject show ID|DN");
+	if ((rc = cli_args("subject show ID|DN", argc, argv, 1)) != 0)
+		return rc;
 	if ((rc = cm_subject_list(cli->ctx, argv[optind], subject_detail,
 	    &s)) != 0 || (rc = s.rc) != 0)
 		return cli_fail(cli, rc);
@@ -194,9 +191,8 @@ cmd_token_procedure_list(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 || optind != argc)
-		return cli_usage_error("token-procedure list takes no options");
+	if ((rc = cli_args("token-procedure list takes no options", argc, argv, 0)) != 0)
+		return rc;
 	if ((rc = cm_token_procedure_list(cli->ctx, NULL, tp_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;
@@ -227,10 +223,8 @@ cmd_token_procedure_show(struct cli *cli, int argc, char **argv)
 {
 	int rc;
 
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - 1)
-		return cli_usage_error("token-procedure show NAME");
+	if ((rc = cli_args("token-procedure show NAME", argc, argv, 1)) != 0)
+		return rc;
 	if ((rc = cm_token_procedure_list(cli->ctx, argv[optind], tp_detail,
 	    NULL)) != 0)
 		return cli_fail(cli, rc);
@@ -352,15 +346,6 @@ cmd_token_issue(struct cli *cli, int argc, char **argv)
 		status = cli_fail(cli, rc);
 		goto drop_letter;
 	}
-	if (t.pin_letter && letter == NULL) {
-		/* The token exists; without the letter its PIN is lost. */
-		cli_out_abort(&o);
-		fprintf(stderr, "cmctl: token %lld: its procedure prints PIN "
-		    "letters: give --pin-letter FILE; the token is useless "
-		    "without its PIN, revoke it\n", (long long)t.id);
-		cm_token_issued_clear(&t);
-		return 1;
-	}
 	if (t.pin != NULL)
 		cli_out_private(&o);
 	if (cli_out_commit(cli, &o, t.data, t.len) == -1)
@@ -449,10 +434,12 @@ token_cert_line(void *arg, const struct cm_cert_info *ci)
 static int
 token_id_arg(const char *cmd, int argc, char **argv, long *id)
 {
-	opterr = 0;
-	if (getopt_long(argc, argv, "", NULL, NULL) != -1 ||
-	    optind != argc - 1)
-		return cli_usage_error("token %s ID", cmd);
+	char usage[32];
+	int rc;
+
+	snprintf(usage, sizeof(usage), "token %s ID", cmd);
+	if ((rc = cli_args(usage, argc, argv, 1)) != 0)
+		return rc;
 	return cli_parse_int("token ID", argv[optind], 1, 0x7fffffff, id) ==
 	    -1 ? EXIT_USAGE : 0;
 }
