@@ -183,12 +183,6 @@ issuer_check(struct cm_ctx *ctx, const char *name, const char *issuer,
 	return 0;
 }
 
-static const char *
-def(const char *v, const char *d)
-{
-	return v != NULL ? v : d;
-}
-
 /* Check a request for a CA before it becomes a change.  0 or CM_ERR_*. */
 static int
 ca_req_check(struct cm_ctx *ctx, const struct cm_ca_req *req, int request)
@@ -219,13 +213,13 @@ ca_req_check(struct cm_ctx *ctx, const struct cm_ca_req *req, int request)
 		return rc;
 	X509_NAME_free(dn);
 	if (!request && (rc = cm_duration_parse(ctx, "validity",
-	    def(req->validity, "10y"), time(NULL), &t)) != 0)
+	    cm_def(req->validity, "10y"), time(NULL), &t)) != 0)
 		return rc;
-	crl = cm_duration_seconds(def(req->crl_interval, "24h"));
+	crl = cm_duration_seconds(cm_def(req->crl_interval, "24h"));
 	if (crl <= 0)
 		return cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": CRL interval \"%s\" "
 		    "is not a positive duration", req->name, req->crl_interval);
-	delta = cm_duration_seconds(def(req->delta_interval, "0"));
+	delta = cm_duration_seconds(cm_def(req->delta_interval, "0"));
 	if (delta < 0)
 		return cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": delta interval "
 		    "\"%s\" is not a duration", req->name, req->delta_interval);
@@ -259,12 +253,12 @@ ca_change(const char *type, const struct cm_ca_req *req)
 	    change_set(ch, "key", req->key) != 0 ||
 	    change_set(ch, "subject", req->subject) != 0 ||
 	    change_set(ch, "issuer", strcmp(type, "ca.request") == 0 ?
-	    "external" : def(req->issuer, "self-signed")) != 0 ||
-	    change_set(ch, "validity", def(req->validity, "10y")) != 0 ||
+	    "external" : cm_def(req->issuer, "self-signed")) != 0 ||
+	    change_set(ch, "validity", cm_def(req->validity, "10y")) != 0 ||
 	    (req->pathlen >= 0 && change_set_int(ch, "pathlen",
 	    req->pathlen) != 0) ||
-	    change_set(ch, "crl-interval", def(req->crl_interval, "24h")) != 0 ||
-	    change_set(ch, "delta-interval", def(req->delta_interval, "0")) !=
+	    change_set(ch, "crl-interval", cm_def(req->crl_interval, "24h")) != 0 ||
+	    change_set(ch, "delta-interval", cm_def(req->delta_interval, "0")) !=
 	    0 || change_set(ch, "cdp", req->cdp) != 0 ||
 	    change_set(ch, "aia", req->aia) != 0) {
 		change_free(ch);

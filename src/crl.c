@@ -360,7 +360,7 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	char name[160], counter[32], detail[160];
-	int64_t ca_id, key_id, num = 0, event;
+	int64_t ca_id, key_id, still, num = 0, event;
 	time_t now = time(NULL);
 	int len = 0, rc;
 
@@ -382,7 +382,7 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	}
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	if (store_int(ctx, &key_id, "SELECT c.id FROM cas c JOIN keys k ON "
+	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
 	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
 	    "!= 'removed'", "i", ca_id) != 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "

@@ -70,6 +70,7 @@ int		 cm_err_ssl(struct cm_ctx *, int, const char *, ...)
 void		 cm_err_prefix(struct cm_ctx *, const char *);
 
 /* util.c */
+const char	*cm_def(const char *, const char *);
 char		*cm_strdup(const char *);
 int		 cm_asprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -17,12 +17,6 @@
 
 #define DEFAULT_KEYS	"rsa:2048,ec:p256,ec:p384,ec:p521,ed25519"
 
-static const char *
-def(const char *v, const char *d)
-{
-	return v != NULL ? v : d;
-}
-
 static int
 keys_check(struct cm_ctx *ctx, const char *proc, const char *list)
 {
@@ -196,9 +190,9 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    req->format == NULL ? "" : req->format);
 		goto out;
 	}
-	if ((rc = cm_list_norm(def(req->key_usage, format_ku(f)), &ku)) != 0 ||
-	    (rc = cm_list_norm(def(req->eku, format_eku(f)), &eku)) != 0 ||
-	    (rc = cm_list_norm(def(req->allow_keys, DEFAULT_KEYS), &keys)) != 0)
+	if ((rc = cm_list_norm(cm_def(req->key_usage, format_ku(f)), &ku)) != 0 ||
+	    (rc = cm_list_norm(cm_def(req->eku, format_eku(f)), &eku)) != 0 ||
+	    (rc = cm_list_norm(cm_def(req->allow_keys, DEFAULT_KEYS), &keys)) != 0)
 		goto out;
 	if ((rc = format_check(ctx, f, req->name, ku, eku)) != 0)
 		goto out;
@@ -208,10 +202,10 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    req->name);
 		goto out;
 	}
-	if ((rc = cm_duration_parse(ctx, "validity", def(req->validity,
+	if ((rc = cm_duration_parse(ctx, "validity", cm_def(req->validity,
 	    "365d"), time(NULL), &t)) != 0)
 		goto out;
-	digest = def(req->digest, "sha256");
+	digest = cm_def(req->digest, "sha256");
 	if (strcmp(digest, "sha256") != 0 && strcmp(digest, "sha384") != 0 &&
 	    strcmp(digest, "sha512") != 0) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
@@ -219,7 +213,7 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    digest);
 		goto out;
 	}
-	chain = def(req->chain, "none");
+	chain = cm_def(req->chain, "none");
 	if (strcmp(chain, "none") != 0 && strcmp(chain, "ca") != 0 &&
 	    strcmp(chain, "full") != 0) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
@@ -240,11 +234,11 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 	    change_set(ch, "format", req->format) != 0 ||
 	    change_set(ch, "key-usage", ku) != 0 ||
 	    change_set(ch, "eku", eku) != 0 ||
-	    change_set(ch, "validity", def(req->validity, "365d")) != 0 ||
+	    change_set(ch, "validity", cm_def(req->validity, "365d")) != 0 ||
 	    change_set(ch, "digest", digest) != 0 ||
 	    change_set(ch, "chain", chain) != 0 ||
 	    change_set(ch, "allow-keys", keys) != 0 ||
-	    change_set(ch, "fields", def(fields, "")) != 0) {
+	    change_set(ch, "fields", cm_def(fields, "")) != 0) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
@@ -279,14 +273,14 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		    "unknown format");
 	/* The checks of create, again: the change may come from an import. */
 	if ((rc = format_check(ctx, format_find(change_get(ch, "format")),
-	    change_get(ch, "name"), def(change_get(ch, "key-usage"), ""),
-	    def(change_get(ch, "eku"), ""))) != 0 ||
+	    change_get(ch, "name"), cm_def(change_get(ch, "key-usage"), ""),
+	    cm_def(change_get(ch, "eku"), ""))) != 0 ||
 	    (rc = keys_check(ctx, change_get(ch, "name"),
-	    def(change_get(ch, "allow-keys"), ""))) != 0)
+	    cm_def(change_get(ch, "allow-keys"), ""))) != 0)
 		return rc;
-	if (cm_duration_seconds(def(change_get(ch, "validity"), "")) <= 0 ||
-	    !cm_list_has("sha256,sha384,sha512", def(change_get(ch, "digest"),
-	    "")) || !cm_list_has("none,ca,full", def(change_get(ch, "chain"),
+	if (cm_duration_seconds(cm_def(change_get(ch, "validity"), "")) <= 0 ||
+	    !cm_list_has("sha256,sha384,sha512", cm_def(change_get(ch, "digest"),
+	    "")) || !cm_list_has("none,ca,full", cm_def(change_get(ch, "chain"),
 	    "")))
 		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
 		    "a validity, digest or chain that cert-procedure create does "
@@ -310,10 +304,10 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    "key_usage, eku, validity, digest, chain, allow_keys, fields, "
 	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    "tit" "ttt" "ttt" "ti", change_get(ch, "name"), ca_id,
-	    change_get(ch, "format"), def(change_get(ch, "key-usage"), ""),
-	    def(change_get(ch, "eku"), ""), change_get(ch, "validity"),
+	    change_get(ch, "format"), cm_def(change_get(ch, "key-usage"), ""),
+	    cm_def(change_get(ch, "eku"), ""), change_get(ch, "validity"),
 	    change_get(ch, "digest"), change_get(ch, "chain"),
-	    change_get(ch, "allow-keys"), def(change_get(ch, "fields"), ""),
+	    change_get(ch, "allow-keys"), cm_def(change_get(ch, "fields"), ""),
 	    (int64_t)time(NULL));
 }
 

@@ -25,12 +25,6 @@
 static const char pin_alphabet[] =
     "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
-static const char *
-def(const char *v, const char *d)
-{
-	return v != NULL ? v : d;
-}
-
 static int
 one_of(const char *v, const char *a, const char *b, const char *c)
 {
@@ -64,7 +58,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 	struct change *ch = NULL;
 	struct cp_arg cp;
 	char *procs = NULL, *np, type[32];
-	const char *storage = req->storage, *kt = def(req->key_type, "rsa:2048");
+	const char *storage = req->storage, *kt = cm_def(req->key_type, "rsa:2048");
 	int64_t id;
 	size_t i;
 	long min;
@@ -84,7 +78,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 	if (!one_of(storage, "smartcard", "pkcs12", "pkcs10")) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": storage "
 		    "\"%s\" (smartcard, pkcs12 or pkcs10)", req->name,
-		    def(storage, ""));
+		    cm_def(storage, ""));
 		goto out;
 	}
 	if (req->card_serial != NULL && !one_of(req->card_serial, "yes", "no",
@@ -164,12 +158,12 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 	if ((ch = change_new("token-procedure.create")) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "storage", storage) != 0 ||
-	    change_set(ch, "card-serial", def(req->card_serial,
+	    change_set(ch, "card-serial", cm_def(req->card_serial,
 	    strcmp(storage, "smartcard") == 0 ? "yes" : "no")) != 0 ||
-	    change_set(ch, "serial-range", def(req->serial_range, "none")) != 0 ||
-	    change_set(ch, "pin-procedure", def(req->pin_procedure, "show")) !=
+	    change_set(ch, "serial-range", cm_def(req->serial_range, "none")) != 0 ||
+	    change_set(ch, "pin-procedure", cm_def(req->pin_procedure, "show")) !=
 	    0 ||
-	    change_set(ch, "issuer-certs", def(req->issuer_certs, "none")) != 0 ||
+	    change_set(ch, "issuer-certs", cm_def(req->issuer_certs, "none")) != 0 ||
 	    change_set(ch, "key-type", kt) != 0 ||
 	    change_set(ch, "cert-procedures", procs) != 0) {
 		rc = CM_ERR_NOMEM;
@@ -201,7 +195,7 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	/* The checks of create, again: the change may come from an import. */
 	if (!one_of(change_get(ch, "storage"), "smartcard", "pkcs12",
 	    "pkcs10") ||
-	    !one_of(def(change_get(ch, "card-serial"), "no"), "yes", "no",
+	    !one_of(cm_def(change_get(ch, "card-serial"), "no"), "yes", "no",
 	    NULL) ||
 	    !one_of(change_get(ch, "serial-range"), "mandatory", "optional",
 	    "none") ||
@@ -216,7 +210,7 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    "card_serial, serial_range, pin_procedure, issuer_certs, key_type, "
 	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ttI" "tttt" "i",
 	    change_get(ch, "name"), change_get(ch, "storage"),
-	    strcmp(def(change_get(ch, "card-serial"), "no"), "yes") == 0,
+	    strcmp(cm_def(change_get(ch, "card-serial"), "no"), "yes") == 0,
 	    change_get(ch, "serial-range"), change_get(ch, "pin-procedure"),
 	    change_get(ch, "issuer-certs"), change_get(ch, "key-type"),
 	    (int64_t)time(NULL));
@@ -544,9 +538,9 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = cm_asprintf(&san, "%s%s%s%s", def(sj.san, ""),
+	if ((rc = cm_asprintf(&san, "%s%s%s%s", cm_def(sj.san, ""),
 	    sj.san != NULL && sj.email != NULL ? "," : "",
-	    sj.email != NULL ? "email:" : "", def(sj.email, ""))) != 0)
+	    sj.email != NULL ? "email:" : "", cm_def(sj.email, ""))) != 0)
 		goto out;
 	if ((rc = cm_split(tp.procs, '\n', &names, &n)) != 0)
 		goto out;

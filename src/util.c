@@ -17,6 +17,13 @@
 
 #include "extern.h"
 
+/* v, or the default d when v is NULL. */
+const char *
+cm_def(const char *v, const char *d)
+{
+	return v != NULL ? v : d;
+}
+
 /* strdup that accepts NULL.  Returns a copy (caller frees) or NULL. */
 char *
 cm_strdup(const char *s)
