@@ -190,6 +190,10 @@ txn_end(struct cm_ctx *ctx, int rc, const char *action, const char *object,
 	return rc;
 }
 
+#define AUDIT_FILTER "time >= ?1 AND (?2 = 0 OR time <= ?2) AND (?3 IS " \
+	"NULL OR instr(actor, ?3) > 0) AND (?4 IS NULL OR substr(action, 1, " \
+	"length(?4)) = ?4) AND (?5 IS NULL OR (?5 = 'ok') = (result = 'ok')) "
+
 struct list_arg {
 	cm_audit_cb	 cb;
 	void		*arg;
@@ -211,17 +215,32 @@ list_cb(void *arg, struct store_row *row)
 	return a->cb(a->arg, &ai);
 }
 
-/* Call cb for audit records at or after since, oldest first. */
+/*
+ * Call cb for the audit records that pass the filter, oldest first (with
+ * backward, newest first).  The actor is matched as a substring, the
+ * action as a prefix.
+ */
 int
-cm_audit_list(struct cm_ctx *ctx, time_t since, int limit, cm_audit_cb cb,
-    void *arg)
+cm_audit_list(struct cm_ctx *ctx, const struct cm_audit_filter *f,
+    cm_audit_cb cb, void *arg)
 {
 	struct list_arg a = { cb, arg };
+	int64_t after = f->after_seq;
 
-	return store_query(ctx, "SELECT seq, time, actor, action, object, "
-	    "result, detail FROM audit WHERE time >= ? ORDER BY seq LIMIT ?",
-	    list_cb, &a, "ii", (int64_t)since,
-	    (int64_t)(limit > 0 ? limit : -1));
+	if (f->result != NULL && strcmp(f->result, "ok") != 0 &&
+	    strcmp(f->result, "refused") != 0)
+		return cm_err(ctx, CM_ERR_INVAL, "result \"%s\": use ok or "
+		    "refused", f->result);
+	if (f->backward && after == 0)
+		after = INT64_MAX;
+	return store_query(ctx, f->backward ? "SELECT seq, time, actor, "
+	    "action, object, result, detail FROM audit WHERE seq < ?6 AND "
+	    AUDIT_FILTER "ORDER BY seq DESC LIMIT ?7" : "SELECT seq, time, "
+	    "actor, action, object, result, detail FROM audit WHERE seq > ?6 "
+	    "AND " AUDIT_FILTER "ORDER BY seq LIMIT ?7", list_cb, &a,
+	    "iittt" "ii", (int64_t)f->since, (int64_t)f->until, f->actor,
+	    f->action, f->result, after, (int64_t)(f->limit > 0 ? f->limit :
+	    -1));
 }
 
 struct verify_arg {

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +64,8 @@ cm_cert_list(struct cm_ctx *ctx, const struct cm_cert_filter *f,
 	struct cert_arg a = { cb, arg };
 	int64_t now = (int64_t)time(NULL), id;
 	int64_t limit = f->limit > 0 ? f->limit : -1;
+	int64_t after = f->after_id;
+	const char *asub = f->after_subject;
 	char *upper = NULL;
 	int rc;
 
@@ -73,17 +76,38 @@ cm_cert_list(struct cm_ctx *ctx, const struct cm_cert_filter *f,
 		    "hold, revoked or expired", f->status);
 	if (f->ca != NULL && (rc = ca_lookup(ctx, f->ca, &id)) != 0)
 		return rc;
-	if (f->subject_prefix == NULL || *f->subject_prefix == '\0')
-		return store_query(ctx, "SELECT " CERT_COLS "WHERE "
-		    CERT_FILTER "ORDER BY c.id LIMIT ?5", cert_cb, &a, "ittii",
-		    now, f->ca, f->status, (int64_t)f->expiring_days, limit);
+	if (f->backward && after == 0)
+		after = INT64_MAX;
+	if (f->subject_prefix == NULL || *f->subject_prefix == '\0') {
+		if (f->backward)
+			return store_query(ctx, "SELECT " CERT_COLS "WHERE "
+			    "c.id < ?6 AND " CERT_FILTER "ORDER BY c.id DESC "
+			    "LIMIT ?5", cert_cb, &a, "ittiii", now, f->ca,
+			    f->status, (int64_t)f->expiring_days, limit, after);
+		return store_query(ctx, "SELECT " CERT_COLS "WHERE c.id > ?6 "
+		    "AND " CERT_FILTER "ORDER BY c.id LIMIT ?5", cert_cb, &a,
+		    "ittiii", now, f->ca, f->status, (int64_t)f->expiring_days,
+		    limit, after);
+	}
 	/* Every string with the prefix sorts below prefix + 0xff. */
 	if (cm_asprintf(&upper, "%s\xff", f->subject_prefix) != 0)
 		return CM_ERR_NOMEM;
-	rc = store_query(ctx, "SELECT " CERT_COLS "WHERE c.subject >= ?6 AND "
-	    "c.subject < ?7 AND " CERT_FILTER "ORDER BY c.subject LIMIT ?5",
-	    cert_cb, &a, "ittiitt", now, f->ca, f->status,
-	    (int64_t)f->expiring_days, limit, f->subject_prefix, upper);
+	if (asub == NULL || after == 0 || after == INT64_MAX)
+		asub = f->backward ? upper : "";
+	if (f->backward)
+		rc = store_query(ctx, "SELECT " CERT_COLS "WHERE c.subject >= "
+		    "?6 AND c.subject < ?7 AND (c.subject, c.id) < (?9, ?8) AND "
+		    CERT_FILTER "ORDER BY c.subject DESC, c.id DESC LIMIT ?5",
+		    cert_cb, &a, "ittiitt" "it", now, f->ca, f->status,
+		    (int64_t)f->expiring_days, limit, f->subject_prefix, upper,
+		    after, asub);
+	else
+		rc = store_query(ctx, "SELECT " CERT_COLS "WHERE c.subject >= "
+		    "?6 AND c.subject < ?7 AND (c.subject, c.id) > (?9, ?8) AND "
+		    CERT_FILTER "ORDER BY c.subject, c.id LIMIT ?5", cert_cb, &a,
+		    "ittiitt" "it", now, f->ca, f->status,
+		    (int64_t)f->expiring_days, limit, f->subject_prefix, upper,
+		    after, asub);
 	free(upper);
 	return rc;
 }

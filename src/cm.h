@@ -64,6 +64,8 @@ const char	*cm_ctx_errmsg(const struct cm_ctx *);
 const char	*cm_strerror(int);
 int		 cm_config_load(struct cm_ctx *, const char *, int);
 const char	*cm_config_get(const struct cm_ctx *, const char *);
+int		 cm_ctx_setup(struct cm_ctx *, const char *, const char *,
+		    char **);
 void		 cm_free(void *);
 
 /* store.c */
@@ -77,6 +79,11 @@ int		 cm_duration_parse(struct cm_ctx *, const char *, const char *,
 int		 cm_time_parse(struct cm_ctx *, const char *, const char *,
 		    time_t *);
 void		 cm_time_format(time_t, char *, size_t);
+char		*cm_xdg_path(const char *, const char *, const char *);
+void		 cm_mkparent(const char *);
+int		 cm_name_check(struct cm_ctx *, const char *, const char *);
+int		 cm_dn_check(struct cm_ctx *, const char *);
+int		 cm_san_check(struct cm_ctx *, const char *);
 int		 cm_file_read(struct cm_ctx *, const char *, unsigned char **,
 		    size_t *);
 
@@ -219,6 +226,14 @@ struct cm_cert_filter {
 	const char	*status;	/* valid, hold, revoked, expired */
 	int		 expiring_days;	/* -1: any */
 	int		 limit;		/* 0: no limit */
+	/*
+	 * Keyset paging: the rows after (or with backward set, before, the
+	 * nearest first) the row with this id and, in a subject prefix
+	 * search, this subject.  0: from the start (backward: the end).
+	 */
+	int64_t		 after_id;
+	const char	*after_subject;
+	int		 backward;
 };
 
 struct cm_cert_info {
@@ -283,8 +298,20 @@ struct cm_audit_info {
 	const char	*detail;
 };
 
+struct cm_audit_filter {
+	time_t		 since;		/* 0: from the first record */
+	time_t		 until;		/* 0: to the last record */
+	const char	*actor;		/* records whose actor contains this */
+	const char	*action;	/* records whose action starts so */
+	const char	*result;	/* "ok" or "failed" */
+	int		 limit;		/* 0: no limit */
+	int64_t		 after_seq;	/* keyset paging, as cm_cert_filter */
+	int		 backward;
+};
+
 typedef int (*cm_audit_cb)(void *, const struct cm_audit_info *);
-int	cm_audit_list(struct cm_ctx *, time_t, int, cm_audit_cb, void *);
+int	cm_audit_list(struct cm_ctx *, const struct cm_audit_filter *,
+	    cm_audit_cb, void *);
 int	cm_audit_verify(struct cm_ctx *, int64_t *, int64_t *);
 int	cm_audit_checkpoint(struct cm_ctx *, int64_t *);
 
@@ -422,6 +449,9 @@ int	cm_officer_disable(struct cm_ctx *, const char *);
 int	cm_officer_list(struct cm_ctx *, const char *, cm_officer_cb, void *);
 int	cm_officer_login(struct cm_ctx *, const char *, const unsigned char *,
 	    size_t);
+void	cm_officer_logout(struct cm_ctx *, const char *);
+const char *cm_officer_session(const struct cm_ctx *, size_t);
+int	cm_officer_setup_mode(struct cm_ctx *, int *);
 
 /* Policy changes (change.c). */
 struct cm_change_info {
@@ -458,5 +488,6 @@ int	cm_lint_crl_der(struct cm_ctx *, const unsigned char *, size_t);
 /* PEM helpers for front ends (x509.c). */
 int	cm_pem_encode(struct cm_ctx *, const char *, const unsigned char *,
 	    size_t, unsigned char **, size_t *);
+int	cm_cert_text(struct cm_ctx *, const unsigned char *, size_t, char **);
 
 #endif /* CM_H */

@@ -299,3 +299,44 @@ cm_free(void *p)
 {
 	free(p);
 }
+
+/*
+ * What every front end does first: read cm.conf (conf, else $CM_CONF,
+ * both of which must exist, else $XDG_CONFIG_HOME/opencm/cm.conf if it
+ * does) and find the CMDB: db, else $CM_DB, else db.path in cm.conf, else
+ * $XDG_DATA_HOME/opencm/cm.db.  Returns 0 and *path (cm_free) or a
+ * CM_ERR_*.
+ */
+int
+cm_ctx_setup(struct cm_ctx *ctx, const char *conf, const char *db,
+    char **path)
+{
+	char *conf_default = NULL;
+	int rc;
+
+	*path = NULL;
+	if (conf == NULL)
+		conf = getenv("CM_CONF");
+	if (conf != NULL)
+		rc = cm_config_load(ctx, conf, 1);
+	else if ((conf_default = cm_xdg_path("XDG_CONFIG_HOME", ".config",
+	    "cm.conf")) != NULL)
+		rc = cm_config_load(ctx, conf_default, 0);
+	else
+		rc = 0;
+	free(conf_default);
+	if (rc != 0)
+		return rc;
+	if (db == NULL)
+		db = getenv("CM_DB");
+	if (db == NULL)
+		db = cm_config_get(ctx, "db.path");
+	if (db != NULL)
+		*path = strdup(db);
+	else
+		*path = cm_xdg_path("XDG_DATA_HOME", ".local/share", "cm.db");
+	if (*path == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "no CMDB path: use -d or set "
+		    "HOME");
+	return 0;
+}

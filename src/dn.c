@@ -233,3 +233,15 @@ fail:
 	free(buf);
 	return NULL;
 }
+
+/* Check a DN for a form's inline validation: 0 or CM_ERR_INVAL. */
+int
+cm_dn_check(struct cm_ctx *ctx, const char *s)
+{
+	X509_NAME *name;
+	int rc;
+
+	if ((rc = dn_parse(ctx, s, &name)) == 0)
+		X509_NAME_free(name);
+	return rc;
+}

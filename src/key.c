@@ -67,8 +67,9 @@ key_new(const char *type)
 	return t != NULL ? key_generate(t) : NULL;
 }
 
-static int
-name_check(struct cm_ctx *ctx, const char *what, const char *name)
+/* The rule for the names of policy objects: 1 to 128 bytes, no controls. */
+int
+cm_name_check(struct cm_ctx *ctx, const char *what, const char *name)
 {
 	const unsigned char *p;
 
@@ -96,7 +97,7 @@ cm_key_create(struct cm_ctx *ctx, const struct cm_key_req *req)
 	int64_t id;
 	int rc;
 
-	if ((rc = name_check(ctx, "key", req->name)) != 0)
+	if ((rc = cm_name_check(ctx, "key", req->name)) != 0)
 		goto out;
 	if (key_type_find(req->type) == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "key \"%s\": unknown type \"%s\" "
@@ -185,7 +186,7 @@ key_state_change(struct cm_ctx *ctx, const char *type, const char *name)
 	int64_t id;
 	int rc;
 
-	if ((rc = name_check(ctx, "key", name)) != 0)
+	if ((rc = cm_name_check(ctx, "key", name)) != 0)
 		goto out;
 	if ((rc = key_lookup(ctx, name, &id, NULL, 0)) != 0)
 		goto out;

@@ -143,6 +143,57 @@ officer_logout_all(struct cm_ctx *ctx)
 	ctx->nofficers = 0;
 }
 
+/*
+ * Log out one officer (name) or, with NULL, every officer; their keys are
+ * freed.  A front end logs out the second officer after a co-signature.
+ */
+void
+cm_officer_logout(struct cm_ctx *ctx, const char *name)
+{
+	size_t i;
+
+	if (name == NULL) {
+		officer_logout_all(ctx);
+		return;
+	}
+	for (i = 0; i < ctx->nofficers; i++) {
+		if (strcmp(ctx->officers[i].name, name) != 0)
+			continue;
+		X509_free(ctx->officers[i].cert);
+		EVP_PKEY_free(ctx->officers[i].key);
+		memmove(&ctx->officers[i], &ctx->officers[i + 1],
+		    (ctx->nofficers - i - 1) * sizeof(ctx->officers[0]));
+		ctx->nofficers--;
+		memset(&ctx->officers[ctx->nofficers], 0,
+		    sizeof(ctx->officers[0]));
+		return;
+	}
+}
+
+/* The name of the i-th logged-in officer, or NULL past the last. */
+const char *
+cm_officer_session(const struct cm_ctx *ctx, size_t i)
+{
+	return i < ctx->nofficers ? ctx->officers[i].name : NULL;
+}
+
+/*
+ * Set *setup when the CMDB is in setup mode: fewer than two active
+ * officers may administer policy, so nothing needs an officer yet.
+ */
+int
+cm_officer_setup_mode(struct cm_ctx *ctx, int *setup)
+{
+	int64_t on;
+	int rc;
+
+	*setup = 0;
+	if ((rc = officer_enforced(ctx, &on)) != 0)
+		return rc;
+	*setup = !on;
+	return 0;
+}
+
 static int
 perm_list_check(struct cm_ctx *ctx, const char *profile, const char *list,
     char **norm)

@@ -30,6 +30,13 @@ subject_san_check(struct cm_ctx *ctx, const char *what, const char *san)
 	return 0;
 }
 
+/* Check a subjectAltName list for a form's inline validation. */
+int
+cm_san_check(struct cm_ctx *ctx, const char *san)
+{
+	return subject_san_check(ctx, "subjectAltName", san);
+}
+
 /*
  * Register a subject.  The DN is stored as dn_format() writes it, so it is
  * found again however it was spelled.  Returns 0 with its id or a CM_ERR_*.

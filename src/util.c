@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,4 +378,44 @@ cm_secret_free(char *s)
 		return;
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
+}
+
+/*
+ * The default path of an opencm file: $VAR/opencm/FILE when VAR is an
+ * absolute path, else $HOME/FALLBACK/opencm/FILE (the XDG base directory
+ * rules).  Returns a string to cm_free(), or NULL.
+ */
+char *
+cm_xdg_path(const char *var, const char *fallback, const char *file)
+{
+	const char *base = getenv(var), *home;
+	struct passwd *pw;
+	char *p = NULL;
+
+	if (base != NULL && *base == '/')
+		return cm_asprintf(&p, "%s/opencm/%s", base, file) == 0 ? p :
+		    NULL;
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return NULL;
+		home = pw->pw_dir;
+	}
+	return cm_asprintf(&p, "%s/%s/opencm/%s", home, fallback, file) == 0 ?
+	    p : NULL;
+}
+
+/* Make the directories (0700) that will hold path. */
+void
+cm_mkparent(const char *path)
+{
+	char *p = strdup(path), *s;
+
+	if (p == NULL)
+		return;
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		(void)mkdir(p, 0700);
+		*s = '/';
+	}
+	free(p);
 }

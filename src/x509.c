@@ -317,3 +317,44 @@ x509_key_type(EVP_PKEY *pkey, char *buf, size_t len)
 		    EVP_PKEY_get0_type_name(pkey) : "unknown");
 	return buf;
 }
+
+/*
+ * A DER certificate as text, the way openssl x509 -text prints it, for a
+ * front end's detail view.  Returns 0 and *out (NUL-terminated, caller
+ * frees with cm_free) or a CM_ERR_*.
+ */
+int
+cm_cert_text(struct cm_ctx *ctx, const unsigned char *der, size_t len,
+    char **out)
+{
+	const unsigned char *p = der;
+	X509 *x;
+	BIO *b = NULL;
+	char *s;
+	long n;
+	int rc = 0;
+
+	*out = NULL;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL)
+		return cm_err_ssl(ctx, CM_ERR_CRYPTO, "certificate: not DER");
+	if ((b = BIO_new(BIO_s_mem())) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if (X509_print_ex(b, x, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB,
+	    X509_FLAG_NO_SIGDUMP | X509_FLAG_NO_PUBKEY) <= 0) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "certificate: printing");
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &s);
+	if ((*out = malloc((size_t)n + 1)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(*out, s, (size_t)n);
+	(*out)[n] = '\0';
+out:
+	BIO_free(b);
+	X509_free(x);
+	return rc;
+}

@@ -101,7 +101,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "crl", "list", cmd_crl_list, "crl list --ca CA", 1 },
 	{ "crl", "export", cmd_crl_export, "crl export --ca CA [--number N] "
 	    "[-o FILE] [--der]", 1 },
-	{ "audit", "list", cmd_audit_list, "audit list [--since T] "
+	{ "audit", "list", cmd_audit_list, "audit list [--since T] [--until T] "
+	    "[--actor TEXT] [--action PREFIX] [--result ok|refused] "
 	    "[--limit N]", 1 },
 	{ "audit", "verify", cmd_audit_verify, "audit verify", 1 },
 	{ "audit", "checkpoint", cmd_audit_checkpoint, "audit checkpoint", 1 },
@@ -192,44 +193,6 @@ cli_info(struct cli *cli, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static char *
-xdg_path(const char *var, const char *fallback, const char *file)
-{
-	const char *base = getenv(var), *home;
-	struct passwd *pw;
-	char *p = NULL;
-
-	if (base != NULL && *base == '/') {
-		if (asprintf(&p, "%s/opencm/%s", base, file) == -1)
-			return NULL;
-		return p;
-	}
-	if ((home = getenv("HOME")) == NULL || *home == '\0') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return NULL;
-		home = pw->pw_dir;
-	}
-	if (asprintf(&p, "%s/%s/opencm/%s", home, fallback, file) == -1)
-		return NULL;
-	return p;
-}
-
-/* Make the directory that will hold the default CMDB. */
-static void
-mkparent(const char *path)
-{
-	char *p = strdup(path), *s;
-
-	if (p == NULL)
-		return;
-	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(p, 0700);
-		*s = '/';
-	}
-	free(p);
-}
-
 /* Log in every --officer; the n-th --officer-pin-file is the n-th's PIN. */
 static int
 login(struct cli *cli)
@@ -269,7 +232,7 @@ main(int argc, char *argv[])
 	const struct cli_cmd *c, *found = NULL;
 	struct cm_ui_ops ui;
 	const char *conf = NULL, *noun, *verb;
-	char *conf_default = NULL, *db_default = NULL, *actor = NULL;
+	char *db_default = NULL, *actor = NULL;
 	struct passwd *pw;
 	int ch, rc, status, shift;
 
@@ -351,34 +314,15 @@ main(int argc, char *argv[])
 		status = 1;
 		goto out;
 	}
-	if (conf == NULL)
-		conf = getenv("CM_CONF");
-	if (conf != NULL)
-		rc = cm_config_load(cli.ctx, conf, 1);
-	else if ((conf_default = xdg_path("XDG_CONFIG_HOME", ".config",
-	    "cm.conf")) != NULL)
-		rc = cm_config_load(cli.ctx, conf_default, 0);
-	else
-		rc = 0;
-	if (rc != 0) {
+	if ((rc = cm_ctx_setup(cli.ctx, conf, cli.db_path, &db_default)) !=
+	    0) {
 		status = cli_fail(&cli, rc);
 		goto out;
 	}
-	if (cli.db_path == NULL)
-		cli.db_path = getenv("CM_DB");
-	if (cli.db_path == NULL)
-		cli.db_path = cm_config_get(cli.ctx, "db.path");
-	if (cli.db_path == NULL) {
-		if ((db_default = xdg_path("XDG_DATA_HOME", ".local/share",
-		    "cm.db")) == NULL) {
-			fprintf(stderr, "cmctl: no CMDB path: use -d\n");
-			status = EXIT_USAGE;
-			goto out;
-		}
-		cli.db_path = db_default;
-		if (found->fn == cmd_init)
-			mkparent(db_default);
-	}
+	if (found->fn == cmd_init && cli.db_path == NULL && getenv("CM_DB") ==
+	    NULL && cm_config_get(cli.ctx, "db.path") == NULL)
+		cm_mkparent(db_default);
+	cli.db_path = db_default;
 	if (cli.verbose)
 		fprintf(stderr, "cmctl: CMDB %s%s%s\n", cli.db_path,
 		    conf != NULL ? ", configuration " : "",
@@ -398,8 +342,7 @@ main(int argc, char *argv[])
 	status = found->fn(&cli, argc - shift, argv + shift);
 out:
 	free(actor);
-	free(conf_default);
-	free(db_default);
+	cm_free(db_default);
 	cm_ctx_free(cli.ctx);
 	return status;
 }

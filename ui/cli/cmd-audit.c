@@ -7,7 +7,7 @@
 
 #include "cli.h"
 
-enum { O_SINCE = 256, O_LIMIT };
+enum { O_SINCE = 256, O_UNTIL, O_LIMIT, O_OFFICER, O_ACTION, O_RESULT };
 
 static int
 audit_line(void *arg, const struct cm_audit_info *ai)
@@ -26,20 +26,40 @@ cmd_audit_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "until", required_argument, NULL, O_UNTIL },
 		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "actor", required_argument, NULL, O_OFFICER },
+		{ "action", required_argument, NULL, O_ACTION },
+		{ "result", required_argument, NULL, O_RESULT },
 		{ NULL, 0, NULL, 0 }
 	};
-	time_t since = 0;
+	struct cm_audit_filter f;
 	long limit = 0;
 	int ch, rc;
+
+	memset(&f, 0, sizeof(f));
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_SINCE:
 			if ((rc = cm_time_parse(cli->ctx, "--since", optarg,
-			    &since)) != 0)
+			    &f.since)) != 0)
 				return cli_fail(cli, rc);
+			break;
+		case O_UNTIL:
+			if ((rc = cm_time_parse(cli->ctx, "--until", optarg,
+			    &f.until)) != 0)
+				return cli_fail(cli, rc);
+			break;
+		case O_OFFICER:
+			f.actor = optarg;
+			break;
+		case O_ACTION:
+			f.action = optarg;
+			break;
+		case O_RESULT:
+			f.result = optarg;
 			break;
 		case O_LIMIT:
 			if (cli_parse_int("--limit", optarg, 1, 100000000,
@@ -53,8 +73,8 @@ cmd_audit_list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("audit list takes no arguments");
-	if ((rc = cm_audit_list(cli->ctx, since, (int)limit, audit_line,
-	    NULL)) != 0)
+	f.limit = (int)limit;
+	if ((rc = cm_audit_list(cli->ctx, &f, audit_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;
 }

@@ -1,0 +1,1198 @@
+/*
+ * awb-views.c: the tree of the Administrator's Workbench: Key Registry
+ * (in use, retired), CAs, certificate and token procedures, officer
+ * profiles, officers, pending changes and the audit log; their lists,
+ * detail panes and the dialogs that create and change policy objects.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awb.h"
+
+#define NOROW	((const struct tui_row *)NULL)
+
+static char *
+when(time_t t, char *buf, size_t len)
+{
+	if (t == 0)
+		snprintf(buf, len, "-");
+	else
+		cm_time_format(t, buf, len);
+	return buf;
+}
+
+/* Key Registry */
+
+struct rows_arg {
+	struct tui_rows	*out;
+};
+
+static int
+key_row(void *arg, const struct cm_key_info *ki)
+{
+	return tui_rows_add(arg, ki->id, ki->name, "%-20s %-10s %-8s %s",
+	    ki->name, ki->algorithm, ki->state, ki->identifier);
+}
+
+static int
+keys_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_key_list(tui_ctx(t), v->filter, NULL, key_row, out);
+}
+
+static int
+key_text(void *arg, const struct cm_key_info *ki)
+{
+	char c[32];
+
+	tui_text_add(arg, "Name:        %s", ki->name);
+	tui_text_add(arg, "Identifier:  %s", ki->identifier);
+	tui_text_add(arg, "Algorithm:   %s", ki->algorithm);
+	tui_text_add(arg, "Device:      %s", ki->device);
+	tui_text_add(arg, "State:       %s", ki->state);
+	return tui_text_add(arg, "Created:     %s", when(ki->created, c,
+	    sizeof(c)));
+}
+
+static int
+keys_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_key_list(tui_ctx(t), NULL, r->key, key_text, text);
+}
+
+static int
+key_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_key_create(ctx, req);
+}
+
+static void
+key_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	static const char *const types[] = { "ec:p256", "ec:p384", "rsa:2048",
+	    "rsa:3072", "rsa:4096", "ed25519", NULL };
+	struct tui_field f[2];
+	struct cm_key_req req;
+	struct tui_cmd cmd;
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Name";
+	f[0].kind = TUI_TEXT;
+	f[0].required = 1;
+	f[0].check = awb_check_name;
+	f[0].help = "The name of the CA key in the Key Registry";
+	f[1].label = "Type";
+	f[1].kind = TUI_CHOICE;
+	f[1].choices = types;
+	f[1].help = "Left, Right or the first letter; Space lists them";
+	while (tui_form(t, "New CA key (soft key store)", f, 2)) {
+		memset(&req, 0, sizeof(req));
+		req.name = f[0].value;
+		req.type = f[1].value;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "key create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "-t", req.type);
+		if (awb_submit(t, key_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+}
+
+static int
+key_state_fn(struct cm_ctx *ctx, const void *req)
+{
+	const char * const *a = req;
+
+	if (strcmp(a[0], "retire") == 0)
+		return cm_key_retire(ctx, a[1]);
+	return cm_key_remove(ctx, a[1]);
+}
+
+static void
+key_state(struct tui *t, const struct tui_row *r, const char *verb)
+{
+	struct tui_cmd cmd;
+	const char *a[2] = { verb, r->key };
+	char q[300];
+
+	snprintf(q, sizeof(q), "%s the CA key \"%s\"?", strcmp(verb,
+	    "retire") == 0 ? "Retire" : "Remove", r->key);
+	if (!tui_confirm(t, "Key Registry", q))
+		return;
+	memset(&cmd, 0, sizeof(cmd));
+	tui_cmd_word(&cmd, "key");
+	tui_cmd_word(&cmd, verb);
+	tui_cmd_add(&cmd, NULL, r->key);
+	awb_submit(t, key_state_fn, a, &cmd);
+}
+
+static void
+key_retire(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	key_state(t, r, "retire");
+}
+
+static void
+key_remove(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	key_state(t, r, "remove");
+}
+
+static const struct tui_action key_actions[] = {
+	{ 'n', "n", "New", "create a CA key", 0, key_new },
+	{ 'r', "r", "Retire", "retire the key: no new CAs use it", 1,
+	    key_retire },
+	{ 'x', "x", "Remove", "remove a retired key from the key store", 1,
+	    key_remove },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+#define KEY_HEADER "Name                 Algorithm  State    Identifier"
+
+static struct tui_view keys_all = {
+	.name = "Key Registry",
+	.header = KEY_HEADER,
+	.depth = 0,
+	.fetch = keys_fetch,
+	.detail = keys_detail,
+	.actions = key_actions,
+	.empty = "No CA keys: n makes one",
+};
+static struct tui_view keys_inuse = {
+	.name = "In use",
+	.header = KEY_HEADER,
+	.depth = 1,
+	.fetch = keys_fetch,
+	.detail = keys_detail,
+	.actions = key_actions,
+	.empty = "No keys in use",
+	.filter = "in-use",
+};
+static struct tui_view keys_retired = {
+	.name = "Retired",
+	.header = KEY_HEADER,
+	.depth = 1,
+	.fetch = keys_fetch,
+	.detail = keys_detail,
+	.actions = key_actions,
+	.empty = "No retired keys",
+	.filter = "retired",
+};
+
+/* CAs */
+
+static int
+ca_row(void *arg, const struct cm_ca_info *ci)
+{
+	char c[32];
+
+	return tui_rows_add(arg, ci->id, ci->name, "%-16s %-8s %-14s %-10.10s "
+	    "%s", ci->name, ci->state, ci->issuer, ci->not_after ?
+	    when(ci->not_after, c, sizeof(c)) : "-", ci->subject);
+}
+
+static int
+cas_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_ca_list(tui_ctx(t), NULL, ca_row, out);
+}
+
+static int
+ca_text(void *arg, const struct cm_ca_info *ci)
+{
+	char a[32], b[32];
+
+	tui_text_add(arg, "Name:        %s    State: %s", ci->name, ci->state);
+	tui_text_add(arg, "Subject:     %s", ci->subject);
+	tui_text_add(arg, "Issuer:      %s", ci->issuer);
+	tui_text_add(arg, "CA key:      %s (%s)", ci->key, ci->key_identifier);
+	tui_text_add(arg, "Serial:      %s", ci->serial != NULL ? ci->serial :
+	    "-");
+	tui_text_add(arg, "Valid:       %s to %s", when(ci->not_before, a,
+	    sizeof(a)), when(ci->not_after, b, sizeof(b)));
+	if (ci->pathlen < 0)
+		tui_text_add(arg, "Path length: none");
+	else
+		tui_text_add(arg, "Path length: %d", ci->pathlen);
+	tui_text_add(arg, "CRLs:        every %lds, delta every %lds, next "
+	    "number %lld", ci->crl_interval, ci->delta_interval,
+	    (long long)ci->next_crl_number);
+	tui_text_add(arg, "CDP:         %s", ci->cdp != NULL ? ci->cdp : "-");
+	return tui_text_add(arg, "AIA:         %s", ci->aia != NULL ? ci->aia :
+	    "-");
+}
+
+static int
+cas_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_ca_list(tui_ctx(t), r->key, ca_text, text);
+}
+
+static int
+ca_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_ca_create(ctx, req);
+}
+
+/* The subject of a CA Request: Country, Organization, Common name. */
+static int
+ca_subject(char *out, size_t len, const char *c, const char *o,
+    const char *cn)
+{
+	int n;
+
+	n = snprintf(out, len, "%s%s%s%s%s%sCN=%s", c[0] ? "C=" : "", c,
+	    c[0] ? "," : "", o[0] ? "O=" : "", o, o[0] ? "," : "", cn);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+enum { CA_NAME, CA_KEY, CA_ISSUER, CA_C, CA_O, CA_CN, CA_VALIDITY,
+    CA_PATHLEN, CA_CRL, CA_DELTA, CA_CDP, CA_AIA, CA_NFIELDS };
+
+static void
+ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[CA_NFIELDS];
+	struct tui_names keys, cas;
+	struct cm_ca_req req;
+	struct tui_cmd cmd;
+	char subject[1600], pl[16];
+	int rc;
+
+	if ((rc = tui_names(tui_ctx(t), TUI_N_KEYS, NULL, &keys)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	if ((rc = tui_names(tui_ctx(t), TUI_N_CAS, "self-signed", &cas)) != 0) {
+		tui_names_free(&keys);
+		tui_error(t, rc);
+		return;
+	}
+	memset(f, 0, sizeof(f));
+	f[CA_NAME].label = "Name";
+	f[CA_NAME].required = 1;
+	f[CA_NAME].check = awb_check_name;
+	f[CA_KEY].label = "CA key";
+	f[CA_KEY].kind = TUI_CHOICE;
+	f[CA_KEY].choices = (const char * const *)keys.v;
+	f[CA_KEY].required = 1;
+	f[CA_KEY].help = "A key in use from the Key Registry";
+	f[CA_ISSUER].label = "Issuing CA";
+	f[CA_ISSUER].kind = TUI_CHOICE;
+	f[CA_ISSUER].choices = (const char * const *)cas.v;
+	f[CA_ISSUER].help = "self-signed for a root, or the CA that signs it";
+	f[CA_C].label = "Country";
+	f[CA_C].help = "Two letters, as SE; may be empty";
+	f[CA_O].label = "Organization";
+	f[CA_CN].label = "Common name";
+	f[CA_CN].required = 1;
+	f[CA_VALIDITY].label = "Validity";
+	f[CA_VALIDITY].check = awb_check_duration;
+	f[CA_VALIDITY].help = "As 10y, 5y, 365d";
+	snprintf(f[CA_VALIDITY].value, sizeof(f[0].value), "10y");
+	f[CA_PATHLEN].label = "Path length";
+	f[CA_PATHLEN].check = awb_check_int;
+	f[CA_PATHLEN].help = "pathLenConstraint; -1: none";
+	snprintf(f[CA_PATHLEN].value, sizeof(f[0].value), "-1");
+	f[CA_CRL].label = "CRL interval";
+	f[CA_CRL].check = awb_check_duration;
+	snprintf(f[CA_CRL].value, sizeof(f[0].value), "24h");
+	f[CA_DELTA].label = "Delta CRL interval";
+	f[CA_DELTA].help = "0: no delta CRLs";
+	snprintf(f[CA_DELTA].value, sizeof(f[0].value), "0");
+	f[CA_CDP].label = "CRL distribution point";
+	f[CA_CDP].help = "A URL, in the certificates this CA issues";
+	f[CA_AIA].label = "CA issuers (AIA)";
+	f[CA_AIA].help = "A URL of this CA's certificate, in what it issues";
+	while (tui_form(t, "CA Request", f, CA_NFIELDS)) {
+		if (ca_subject(subject, sizeof(subject), f[CA_C].value,
+		    f[CA_O].value, f[CA_CN].value) != 0 ||
+		    awb_check_dn(t, subject, pl, 0) != 0) {
+			tui_error(t, CM_ERR_INVAL);
+			continue;
+		}
+		memset(&req, 0, sizeof(req));
+		req.name = f[CA_NAME].value;
+		req.key = f[CA_KEY].value;
+		req.subject = subject;
+		req.issuer = strcmp(f[CA_ISSUER].value, "self-signed") == 0 ?
+		    NULL : f[CA_ISSUER].value;
+		req.validity = f[CA_VALIDITY].value;
+		req.pathlen = atoi(f[CA_PATHLEN].value);
+		req.crl_interval = f[CA_CRL].value;
+		req.delta_interval = f[CA_DELTA].value;
+		req.cdp = f[CA_CDP].value[0] ? f[CA_CDP].value : NULL;
+		req.aia = f[CA_AIA].value[0] ? f[CA_AIA].value : NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "ca create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "-k", req.key);
+		tui_cmd_add(&cmd, "-s", subject);
+		if (req.issuer == NULL)
+			tui_cmd_word(&cmd, "--self-signed");
+		tui_cmd_add(&cmd, "-i", req.issuer);
+		tui_cmd_add(&cmd, "--validity", req.validity);
+		if (req.pathlen >= 0)
+			tui_cmd_add(&cmd, "--pathlen", f[CA_PATHLEN].value);
+		tui_cmd_add(&cmd, "--crl-interval", req.crl_interval);
+		if (strcmp(req.delta_interval, "0") != 0)
+			tui_cmd_add(&cmd, "--delta-interval",
+			    req.delta_interval);
+		tui_cmd_add(&cmd, "--cdp", req.cdp);
+		tui_cmd_add(&cmd, "--aia", req.aia);
+		if (awb_submit(t, ca_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+	tui_names_free(&keys);
+	tui_names_free(&cas);
+}
+
+static void
+ca_cert(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	unsigned char *pem = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = cm_ca_export(tui_ctx(t), r->key, 1, &pem, &len)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_pager(t, r->key, (const char *)pem);
+	tui_command(t, "ca export %s --chain", r->key);
+	cm_free(pem);
+}
+
+static const struct tui_action ca_actions[] = {
+	{ 'n', "n", "New", "a CA Request: create a CA", 0, ca_new },
+	{ 'c', "c", "Certificate", "show the CA certificate and its chain "
+	    "(PEM)", 1, ca_cert },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view cas_view = {
+	.name = "CAs",
+	.header = "Name State Issuer " " Valid to Subject",
+	.depth = 0,
+	.fetch = cas_fetch,
+	.detail = cas_detail,
+	.actions = ca_actions,
+	.empty = "No CAs: n makes one",
+};
+
+/* Certificate procedures */
+
+static int
+proc_row(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	return tui_rows_add(arg, pi->id, pi->name, "%-20s %-14s %-12s %-8s %s",
+	    pi->name, pi->ca, pi->format, pi->validity, pi->state);
+}
+
+static int
+procs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_cert_procedure_list(tui_ctx(t), NULL, proc_row, out);
+}
+
+static int
+proc_text(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	tui_text_add(arg, "Name:          %s    (%s)", pi->name, pi->state);
+	tui_text_add(arg, "Issuing CA:    %s", pi->ca);
+	tui_text_add(arg, "Format:        %s", pi->format);
+	tui_text_add(arg, "Key usage:     %s", pi->key_usage);
+	tui_text_add(arg, "Extended KU:   %s", pi->eku != NULL ? pi->eku :
+	    "-");
+	tui_text_add(arg, "Validity:      %s   digest %s   chain %s",
+	    pi->validity, pi->digest, pi->chain);
+	tui_text_add(arg, "Allowed keys:  %s", pi->allow_keys);
+	return tui_text_add(arg, "Fields:        %s", pi->fields != NULL &&
+	    pi->fields[0] ? pi->fields : "-");
+}
+
+static int
+procs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_cert_procedure_list(tui_ctx(t), r->key, proc_text, text);
+}
+
+static int
+proc_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_cert_procedure_create(ctx, req);
+}
+
+enum { P_NAME, P_CA, P_FORMAT, P_KU, P_EKU, P_VALIDITY, P_DIGEST, P_CHAIN,
+    P_KEYS, P_FIELDS, P_NFIELDS };
+
+static void
+proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	static const char *const digests[] = { "sha256", "sha384", "sha512",
+	    NULL };
+	static const char *const chains[] = { "none", "ca", "full", NULL };
+	struct tui_field f[P_NFIELDS];
+	struct cm_cert_procedure_req req;
+	struct tui_names cas;
+	struct tui_cmd cmd;
+	char **fields = NULL, *p, *save = NULL, copy[512];
+	size_t nf = 0;
+	int rc;
+
+	if ((rc = tui_names(tui_ctx(t), TUI_N_CAS, NULL, &cas)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	memset(f, 0, sizeof(f));
+	f[P_NAME].label = "Name";
+	f[P_NAME].required = 1;
+	f[P_NAME].check = awb_check_name;
+	f[P_CA].label = "Issuing CA";
+	f[P_CA].kind = TUI_CHOICE;
+	f[P_CA].choices = (const char * const *)cas.v;
+	f[P_CA].required = 1;
+	f[P_FORMAT].label = "Format";
+	f[P_FORMAT].kind = TUI_CHOICE;
+	f[P_FORMAT].choices = cm_formats();
+	f[P_FORMAT].help = "The certificate format the procedure narrows";
+	f[P_KU].label = "Key usage";
+	f[P_KU].help = "A comma list; empty: the format's";
+	f[P_EKU].label = "Extended key usage";
+	f[P_EKU].help = "A comma list, as serverAuth,clientAuth; empty: the "
+	    "format's";
+	f[P_VALIDITY].label = "Validity";
+	f[P_VALIDITY].check = awb_check_duration;
+	snprintf(f[P_VALIDITY].value, sizeof(f[0].value), "365d");
+	f[P_DIGEST].label = "Digest";
+	f[P_DIGEST].kind = TUI_CHOICE;
+	f[P_DIGEST].choices = digests;
+	f[P_CHAIN].label = "Chain";
+	f[P_CHAIN].kind = TUI_CHOICE;
+	f[P_CHAIN].choices = chains;
+	f[P_CHAIN].help = "Issuer certificates put with what is issued";
+	f[P_KEYS].label = "Allowed keys";
+	f[P_KEYS].help = "A comma list of key types; empty: the format's";
+	f[P_FIELDS].label = "Fields";
+	f[P_FIELDS].help = "KEY=VALUE; KEY=VALUE ... (fixed subject fields)";
+	while (tui_form(t, "Certificate Procedure Request", f, P_NFIELDS)) {
+		memset(&req, 0, sizeof(req));
+		req.name = f[P_NAME].value;
+		req.ca = f[P_CA].value;
+		req.format = f[P_FORMAT].value;
+		req.key_usage = f[P_KU].value[0] ? f[P_KU].value : NULL;
+		req.eku = f[P_EKU].value[0] ? f[P_EKU].value : NULL;
+		req.validity = f[P_VALIDITY].value;
+		req.digest = f[P_DIGEST].value;
+		req.chain = f[P_CHAIN].value;
+		req.allow_keys = f[P_KEYS].value[0] ? f[P_KEYS].value : NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "cert-procedure create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "--ca", req.ca);
+		tui_cmd_add(&cmd, "--format", req.format);
+		tui_cmd_add(&cmd, "--key-usage", req.key_usage);
+		tui_cmd_add(&cmd, "--eku", req.eku);
+		tui_cmd_add(&cmd, "--validity", req.validity);
+		tui_cmd_add(&cmd, "--digest", req.digest);
+		tui_cmd_add(&cmd, "--chain", req.chain);
+		tui_cmd_add(&cmd, "--allow-keys", req.allow_keys);
+		free(fields);
+		fields = NULL;
+		nf = 0;
+		snprintf(copy, sizeof(copy), "%s", f[P_FIELDS].value);
+		for (p = strtok_r(copy, ";", &save); p != NULL;
+		    p = strtok_r(NULL, ";", &save)) {
+			char **nv;
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				continue;
+			if ((nv = reallocarray(fields, nf + 1,
+			    sizeof(*nv))) == NULL)
+				break;
+			fields = nv;
+			fields[nf++] = p;
+			tui_cmd_add(&cmd, "--field", p);
+		}
+		req.fields = (const char * const *)fields;
+		req.nfields = nf;
+		if (awb_submit(t, proc_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+	free(fields);
+	tui_names_free(&cas);
+}
+
+static const struct tui_action proc_actions[] = {
+	{ 'n', "n", "New", "a Certificate Procedure Request", 0, proc_new },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view procs = {
+	.name = "Certificate procedures",
+	.header = "Name " " CA Format Validity State",
+	.depth = 0,
+	.fetch = procs_fetch,
+	.detail = procs_detail,
+	.actions = proc_actions,
+	.empty = "No certificate procedures",
+};
+
+/* Token procedures */
+
+static int
+tproc_row(void *arg, const struct cm_token_procedure_info *pi)
+{
+	char list[200], *p;
+
+	snprintf(list, sizeof(list), "%s", pi->cert_procedures);
+	for (p = list; (p = strchr(p, '\n')) != NULL; )
+		*p = ',';
+	return tui_rows_add(arg, pi->id, pi->name, "%-20s %-10s %-7s %s",
+	    pi->name, pi->storage, pi->pin_procedure, list);
+}
+
+static int
+tprocs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_token_procedure_list(tui_ctx(t), NULL, tproc_row, out);
+}
+
+static int
+tproc_text(void *arg, const struct cm_token_procedure_info *pi)
+{
+	tui_text_add(arg, "Name:                %s", pi->name);
+	tui_text_add(arg, "Storage profile:     %s", pi->storage);
+	tui_text_add(arg, "Card serial number:  %s", pi->card_serial ? "yes" :
+	    "no");
+	tui_text_add(arg, "Serial number range: %s", pi->serial_range);
+	tui_text_add(arg, "PIN procedure:       %s", pi->pin_procedure);
+	tui_text_add(arg, "Issuer certificates: %s", pi->issuer_certs);
+	tui_text_add(arg, "Key type:            %s", pi->key_type);
+	return tui_text_add(arg, "Certificate procedures:\n%s",
+	    pi->cert_procedures);
+}
+
+static int
+tprocs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_token_procedure_list(tui_ctx(t), r->key, tproc_text, text);
+}
+
+static int
+tproc_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_token_procedure_create(ctx, req);
+}
+
+enum { T_NAME, T_STORAGE, T_CARD, T_RANGE, T_PIN, T_ISSUER, T_KEY, T_PROCS,
+    T_NFIELDS };
+
+static void
+tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	static const char *const storage[] = { "pkcs12", "pkcs10", "smartcard",
+	    NULL };
+	static const char *const yesno[] = { "by storage", "yes", "no", NULL };
+	static const char *const range[] = { "none", "optional", "mandatory",
+	    NULL };
+	static const char *const pin[] = { "show", "letter", NULL };
+	static const char *const issuer[] = { "none", "ca", "chain", NULL };
+	static const char *const keys[] = { "ec:p256", "ec:p384", "rsa:2048",
+	    "rsa:3072", "rsa:4096", "ed25519", NULL };
+	struct tui_field f[T_NFIELDS];
+	struct cm_token_procedure_req req;
+	struct tui_cmd cmd;
+	char copy[512], *p, *save = NULL, **procs_v = NULL;
+	size_t np = 0;
+
+	memset(f, 0, sizeof(f));
+	f[T_NAME].label = "Name";
+	f[T_NAME].required = 1;
+	f[T_NAME].check = awb_check_name;
+	f[T_STORAGE].label = "Storage profile";
+	f[T_STORAGE].kind = TUI_CHOICE;
+	f[T_STORAGE].choices = storage;
+	f[T_CARD].label = "Card serial number";
+	f[T_CARD].kind = TUI_CHOICE;
+	f[T_CARD].choices = yesno;
+	f[T_RANGE].label = "Serial number range";
+	f[T_RANGE].kind = TUI_CHOICE;
+	f[T_RANGE].choices = range;
+	f[T_PIN].label = "PIN procedure";
+	f[T_PIN].kind = TUI_CHOICE;
+	f[T_PIN].choices = pin;
+	f[T_ISSUER].label = "Issuer certificates";
+	f[T_ISSUER].kind = TUI_CHOICE;
+	f[T_ISSUER].choices = issuer;
+	f[T_KEY].label = "Key type";
+	f[T_KEY].kind = TUI_CHOICE;
+	f[T_KEY].choices = keys;
+	f[T_PROCS].label = "Certificate procedures";
+	f[T_PROCS].required = 1;
+	f[T_PROCS].help = "Comma list: one certificate (and key) each";
+	while (tui_form(t, "Token Procedure Request", f, T_NFIELDS)) {
+		memset(&req, 0, sizeof(req));
+		req.name = f[T_NAME].value;
+		req.storage = f[T_STORAGE].value;
+		req.card_serial = strcmp(f[T_CARD].value, "by storage") == 0 ?
+		    NULL : f[T_CARD].value;
+		req.serial_range = f[T_RANGE].value;
+		req.pin_procedure = f[T_PIN].value;
+		req.issuer_certs = f[T_ISSUER].value;
+		req.key_type = f[T_KEY].value;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "token-procedure create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "--storage", req.storage);
+		tui_cmd_add(&cmd, "--card-serial", req.card_serial);
+		tui_cmd_add(&cmd, "--serial-range", req.serial_range);
+		tui_cmd_add(&cmd, "--pin-procedure", req.pin_procedure);
+		tui_cmd_add(&cmd, "--issuer-certs", req.issuer_certs);
+		tui_cmd_add(&cmd, "--key-type", req.key_type);
+		free(procs_v);
+		procs_v = NULL;
+		np = 0;
+		snprintf(copy, sizeof(copy), "%s", f[T_PROCS].value);
+		for (p = strtok_r(copy, ", ", &save); p != NULL;
+		    p = strtok_r(NULL, ", ", &save)) {
+			char **nv;
+			if ((nv = reallocarray(procs_v, np + 1,
+			    sizeof(*nv))) == NULL)
+				break;
+			procs_v = nv;
+			procs_v[np++] = p;
+			tui_cmd_add(&cmd, "--cert-procedure", p);
+		}
+		req.cert_procedures = (const char * const *)procs_v;
+		req.ncert_procedures = np;
+		if (awb_submit(t, tproc_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+	free(procs_v);
+}
+
+static const struct tui_action tproc_actions[] = {
+	{ 'n', "n", "New", "a Token Procedure Request", 0, tproc_new },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view tprocs = {
+	.name = "Token procedures",
+	.header = "Name " " Storage PIN Certificate procedures",
+	.depth = 0,
+	.fetch = tprocs_fetch,
+	.detail = tprocs_detail,
+	.actions = tproc_actions,
+	.empty = "No token procedures",
+};
+
+/* Officer profiles */
+
+static int
+prof_row(void *arg, const struct cm_officer_profile_info *pi)
+{
+	return tui_rows_add(arg, pi->id, pi->name, "%-24s %s", pi->name,
+	    pi->permissions);
+}
+
+static int
+profs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_officer_profile_list(tui_ctx(t), NULL, prof_row, out);
+}
+
+static int
+prof_text(void *arg, const struct cm_officer_profile_info *pi)
+{
+	tui_text_add(arg, "Name:         %s", pi->name);
+	return tui_text_add(arg, "Permissions:  %s", pi->permissions);
+}
+
+static int
+profs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_officer_profile_list(tui_ctx(t), r->key, prof_text, text);
+}
+
+static int
+prof_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_officer_profile_create(ctx, req);
+}
+
+static void
+prof_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[2];
+	struct cm_officer_profile_req req;
+	struct tui_cmd cmd;
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Name";
+	f[0].required = 1;
+	f[1].label = "Permissions";
+	f[1].required = 1;
+	f[1].help = "Comma list of policy, issue, revoke, recover, audit";
+	while (tui_form(t, "Officer Profile Request", f, 2)) {
+		req.name = f[0].value;
+		req.permissions = f[1].value;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "officer-profile create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "--permissions", req.permissions);
+		if (awb_submit(t, prof_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+}
+
+static const struct tui_action prof_actions[] = {
+	{ 'n', "n", "New", "an Officer Profile Request", 0, prof_new },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view profs = {
+	.name = "Officer profiles",
+	.header = "Name " " Permissions",
+	.depth = 0,
+	.fetch = profs_fetch,
+	.detail = profs_detail,
+	.actions = prof_actions,
+	.empty = "No officer profiles",
+};
+
+/* Officers */
+
+static int
+off_row(void *arg, const struct cm_officer_info *oi)
+{
+	return tui_rows_add(arg, oi->id, oi->name, "%-20s %-18s %-8s %s",
+	    oi->name, oi->profile, oi->state, oi->subject);
+}
+
+static int
+offs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_officer_list(tui_ctx(t), NULL, off_row, out);
+}
+
+static int
+off_text(void *arg, const struct cm_officer_info *oi)
+{
+	char c[32];
+
+	tui_text_add(arg, "Name:         %s    (%s)", oi->name, oi->state);
+	tui_text_add(arg, "Profile:      %s: %s", oi->profile,
+	    oi->permissions);
+	tui_text_add(arg, "Certificate:  %s", oi->subject);
+	tui_text_add(arg, "Serial:       %s (CA %s)", oi->serial, oi->ca);
+	return tui_text_add(arg, "Created:      %s", when(oi->created, c,
+	    sizeof(c)));
+}
+
+static int
+offs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_officer_list(tui_ctx(t), r->key, off_text, text);
+}
+
+static int
+off_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_officer_create(ctx, req);
+}
+
+static void
+off_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[3];
+	struct cm_officer_req req;
+	struct tui_names profiles;
+	struct tui_cmd cmd;
+	unsigned char *cert = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = tui_names(tui_ctx(t), TUI_N_PROFILES, NULL, &profiles)) !=
+	    0) {
+		tui_error(t, rc);
+		return;
+	}
+	memset(f, 0, sizeof(f));
+	f[0].label = "Name";
+	f[0].required = 1;
+	f[1].label = "Officer profile";
+	f[1].kind = TUI_CHOICE;
+	f[1].choices = (const char * const *)profiles.v;
+	f[1].required = 1;
+	f[2].label = "Certificate file";
+	f[2].required = 1;
+	f[2].help = "The officer's certificate (PEM or DER), issued by a CA "
+	    "in the CMDB";
+	while (tui_form(t, "Officer Request", f, 3)) {
+		if ((rc = cm_file_read(tui_ctx(t), f[2].value, &cert,
+		    &len)) != 0) {
+			tui_error(t, rc);
+			continue;
+		}
+		memset(&req, 0, sizeof(req));
+		req.name = f[0].value;
+		req.profile = f[1].value;
+		req.cert = cert;
+		req.cert_len = len;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "officer create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "--cert", f[2].value);
+		tui_cmd_add(&cmd, "--profile", req.profile);
+		rc = awb_submit(t, off_create_fn, &req, &cmd);
+		cm_free(cert);
+		if (rc >= 0)
+			break;
+	}
+	tui_names_free(&profiles);
+}
+
+static int
+off_disable_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_officer_disable(ctx, req);
+}
+
+static void
+off_disable(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_cmd cmd;
+	char q[300];
+
+	snprintf(q, sizeof(q), "Disable officer \"%s\"?", r->key);
+	if (!tui_confirm(t, "Officers", q))
+		return;
+	memset(&cmd, 0, sizeof(cmd));
+	tui_cmd_word(&cmd, "officer disable");
+	tui_cmd_add(&cmd, NULL, r->key);
+	awb_submit(t, off_disable_fn, r->key, &cmd);
+}
+
+static const struct tui_action off_actions[] = {
+	{ 'n', "n", "New", "an Officer Request: register an officer", 0,
+	    off_new },
+	{ 'd', "d", "Disable", "disable the officer", 1, off_disable },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view offs = {
+	.name = "Officers",
+	.header = "Name Profile " " State Certificate",
+	.depth = 0,
+	.fetch = offs_fetch,
+	.detail = offs_detail,
+	.actions = off_actions,
+	.empty = "No officers",
+};
+
+/* Changes */
+
+static int
+change_row(void *arg, const struct cm_change_info *ci)
+{
+	char c[32], id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)ci->id);
+	return tui_rows_add(arg, ci->id, id, "%-5lld %-9s %-22s %-18.18s %-16s "
+	    "%s", (long long)ci->id, ci->state, ci->type, ci->object != NULL ?
+	    ci->object : "", when(ci->created, c, sizeof(c)), ci->signers !=
+	    NULL ? ci->signers : "");
+}
+
+static int
+changes_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_change_list(tui_ctx(t), 0, v->filter, change_row, out);
+}
+
+static int
+change_text(void *arg, const struct cm_change_info *ci)
+{
+	char a[32], b[32];
+
+	tui_text_add(arg, "Change %lld: %s of %s, %s", (long long)ci->id,
+	    ci->type, ci->object != NULL ? ci->object : "-", ci->state);
+	tui_text_add(arg, "Made %s, applied %s; signed by %s",
+	    when(ci->created, a, sizeof(a)), when(ci->applied, b, sizeof(b)),
+	    ci->signers != NULL && ci->signers[0] ? ci->signers : "nobody");
+	if (ci->reason != NULL)
+		tui_text_add(arg, "Rejected: %s", ci->reason);
+	tui_text_add(arg, "SHA-256 of the document: %s", ci->digest);
+	return tui_text_add(arg, "%s", ci->document);
+}
+
+static int
+changes_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	return cm_change_list(tui_ctx(t), r->id, NULL, change_text, text);
+}
+
+static void
+change_sign(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	char *text = NULL;
+	int rc;
+
+	if ((rc = changes_detail(t, v, r, &text)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_pager(t, "The document you sign", text);
+	free(text);
+	if (!tui_confirm(t, "Sign", "Sign this change with your officer key? "
+	    "With the second signature it is applied."))
+		return;
+	if ((rc = cm_change_sign(tui_ctx(t), r->id)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_command(t, "change sign %lld", (long long)r->id);
+	tui_refresh_all(t);
+}
+
+static void
+change_reject(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[1];
+	int rc;
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Reason";
+	f[0].help = "Why the change is rejected, for the audit log";
+	if (!tui_form(t, "Reject change", f, 1))
+		return;
+	if ((rc = cm_change_reject(tui_ctx(t), r->id, f[0].value[0] ?
+	    f[0].value : NULL)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_command(t, "change reject %lld%s%s", (long long)r->id,
+	    f[0].value[0] ? " -r " : "", f[0].value[0] ? "..." : "");
+	tui_refresh_all(t);
+}
+
+static const struct tui_action pending_actions[] = {
+	{ 's', "s", "Sign", "read the document, then sign the change", 1,
+	    change_sign },
+	{ 'j', "j", "Reject", "reject the change", 1, change_reject },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+#define CHANGE_HEADER "Id    State     Type                   Object        " \
+	"     Made             Signed by"
+
+static struct tui_view pending = {
+	.name = "Pending changes",
+	.header = CHANGE_HEADER,
+	.depth = 0,
+	.fetch = changes_fetch,
+	.detail = changes_detail,
+	.actions = pending_actions,
+	.empty = "No change waits for a " "signature",
+	.filter = "pending",
+};
+static struct tui_view history = {
+	.name = "All changes",
+	.header = CHANGE_HEADER,
+	.depth = 1,
+	.fetch = changes_fetch,
+	.detail = changes_detail,
+	.empty = "No changes",
+};
+
+/* Audit log: paged, newest last, with a filter. */
+
+static struct audit_state {
+	struct cm_audit_filter	f;
+	char			actor[512];
+	char			action[512];
+	char			since[512];
+	char			until[512];
+	char			result[512];
+} audit_state;
+
+static int
+audit_row(void *arg, const struct cm_audit_info *ai)
+{
+	char c[32], seq[24];
+
+	snprintf(seq, sizeof(seq), "%lld", (long long)ai->seq);
+	return tui_rows_add(arg, ai->seq, seq, "%-6lld %-16s %-24.24s %-20.20s "
+	    "%-7s %s", (long long)ai->seq, when(ai->time, c, sizeof(c)),
+	    ai->actor, ai->action, ai->result, ai->object);
+}
+
+static int
+audit_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	struct cm_audit_filter f = audit_state.f;
+
+	f.after_seq = after != NULL ? after->id : 0;
+	f.backward = back;
+	f.limit = (int)n;
+	return cm_audit_list(tui_ctx(t), &f, audit_row, out);
+}
+
+static int
+audit_text(void *arg, const struct cm_audit_info *ai)
+{
+	char c[32];
+
+	tui_text_add(arg, "Record %lld at %s: %s", (long long)ai->seq,
+	    when(ai->time, c, sizeof(c)), ai->result);
+	tui_text_add(arg, "Actor:   %s", ai->actor);
+	tui_text_add(arg, "Action:  %s", ai->action);
+	tui_text_add(arg, "Object:  %s", ai->object);
+	return tui_text_add(arg, "Detail:  %s", ai->detail);
+}
+
+static int
+audit_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	struct cm_audit_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.after_seq = r->id - 1;
+	f.limit = 1;
+	return cm_audit_list(tui_ctx(t), &f, audit_text, text);
+}
+
+/* Copy a form value into the filter's own storage. */
+static void
+setv(char *dst, const char *src)
+{
+	size_t n = strnlen(src, 511);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+audit_filter(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	static const char *const results[] = { "any", "ok", "refused", NULL };
+	struct audit_state *s = &audit_state;
+	struct tui_field f[5];
+	struct tui_cmd cmd;
+	time_t since = 0, until = 0;
+	int rc;
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Officer or actor";
+	f[0].help = "Records whose actor contains this, as an officer's name";
+	setv(f[0].value, s->actor);
+	f[1].label = "Action";
+	f[1].help = "Records whose action starts so, as ca. or change.";
+	setv(f[1].value, s->action);
+	f[2].label = "Since";
+	f[2].help = "A time, as 2026-11-23 or 2026-11-23T10:00:00Z";
+	setv(f[2].value, s->since);
+	f[3].label = "Until";
+	setv(f[3].value, s->until);
+	f[4].label = "Result";
+	f[4].kind = TUI_CHOICE;
+	f[4].choices = results;
+	setv(f[4].value, s->result[0] ? s->result : "any");
+	while (tui_form(t, "Filter the audit log", f, 5)) {
+		if ((f[2].value[0] && (rc = cm_time_parse(tui_ctx(t), "since",
+		    f[2].value, &since)) != 0) || (f[3].value[0] &&
+		    (rc = cm_time_parse(tui_ctx(t), "until", f[3].value,
+		    &until)) != 0)) {
+			tui_error(t, rc);
+			continue;
+		}
+		setv(s->actor, f[0].value);
+		setv(s->action, f[1].value);
+		setv(s->since, f[2].value);
+		setv(s->until, f[3].value);
+		setv(s->result, strcmp(f[4].value, "any") == 0 ? "" :
+		    f[4].value);
+		memset(&s->f, 0, sizeof(s->f));
+		s->f.actor = s->actor[0] ? s->actor : NULL;
+		s->f.action = s->action[0] ? s->action : NULL;
+		s->f.since = since;
+		s->f.until = until;
+		s->f.result = s->result[0] ? s->result : NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "audit list");
+		tui_cmd_add(&cmd, "--actor", s->f.actor);
+		tui_cmd_add(&cmd, "--action", s->f.action);
+		tui_cmd_add(&cmd, "--since", s->since);
+		tui_cmd_add(&cmd, "--until", s->until);
+		tui_cmd_add(&cmd, "--result", s->f.result);
+		tui_refresh(t, v);
+		tui_command(t, "%s", cmd.buf);
+		break;
+	}
+}
+
+static void
+audit_verify_key(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	awb_verify(t);
+}
+
+static const struct tui_action audit_actions[] = {
+	{ '/', "/", "Filter", "filter by officer, action, time and result", 0,
+	    audit_filter },
+	{ 'v', "v", "Verify", "verify the audit log: the first bad record", 0,
+	    audit_verify_key },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+struct tui_view awb_view_audit = {
+	.name = "Audit log",
+	.header = "Seq Time " "Actor Action Result Object",
+	.depth = 0,
+	.paged = 1,
+	.fetch = audit_fetch,
+	.detail = audit_detail,
+	.actions = audit_actions,
+	.empty = "No audit records match",
+};
+
+struct tui_view *awb_views[] = {
+	&keys_all, &keys_inuse, &keys_retired, &cas_view, &procs, &tprocs, &profs,
+	&offs, &pending, &history, &awb_view_audit
+};
+const size_t awb_nviews = sizeof(awb_views) / sizeof(awb_views[0]);
