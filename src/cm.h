@@ -218,6 +218,10 @@ int	cm_cert_issue(struct cm_ctx *, const struct cm_issue_req *,
 int	cm_cert_issue_batch(struct cm_ctx *, const struct cm_issue_req *,
 	    size_t, struct cm_issued *);
 void	cm_issued_clear(struct cm_issued *);
+int	cm_cert_renew(struct cm_ctx *, const char *, const char *, int,
+	    struct cm_issued *);
+int	cm_cert_preview(struct cm_ctx *, const struct cm_issue_req *, char **,
+	    char **);
 
 /* Certificates (issue.c, revoke.c). */
 struct cm_cert_filter {
@@ -334,6 +338,10 @@ typedef int (*cm_subject_cb)(void *, const struct cm_subject_info *);
 int	cm_subject_register(struct cm_ctx *, const struct cm_subject_req *,
 	    int64_t *);
 int	cm_subject_list(struct cm_ctx *, const char *, cm_subject_cb, void *);
+int	cm_subject_search(struct cm_ctx *, const char *, int, cm_subject_cb,
+	    void *);
+int	cm_subject_modify(struct cm_ctx *, const char *,
+	    const struct cm_subject_req *);
 
 /* Token procedures and tokens (token.c). */
 struct cm_token_procedure_req {

@@ -375,3 +375,74 @@ csr_copy_pubkey(const struct csr *c, X509 *x)
 	}
 	return 1;
 }
+
+/*
+ * A request made from a certificate: its subject, its public key as it
+ * is, and its subjectAltName as a requested extension.  Nothing is signed:
+ * a renewal with the same key proves nothing new of the key, and the
+ * caller (cm_cert_renew) stands in for the signature.  Returns 0 and *out
+ * or a CM_ERR_*.
+ */
+int
+csr_from_cert(struct cm_ctx *ctx, const char *name, X509 *x,
+    struct csr **out)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION *san;
+	X509_ATTRIBUTE *attr = NULL;
+	const ASN1_BIT_STRING *bits;
+	const X509_ALGOR *alg;
+	ASN1_STRING *seq = NULL;
+	unsigned char *der = NULL;
+	struct csr *c;
+	int i, len, rc = CM_ERR_NOMEM;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->req = CM_REQ_new()) ==
+	    NULL)
+		goto out;
+	X509_PUBKEY_get0_param(NULL, NULL, NULL, (X509_ALGOR **)&alg,
+	    X509_get_X509_PUBKEY(x));
+	bits = X509_get0_pubkey_bitstr(x);
+	X509_ALGOR_free(c->req->info->spki->algor);
+	X509_NAME_free(c->req->info->subject);
+	ASN1_BIT_STRING_free(c->req->info->spki->public_key);
+	c->req->info->spki->algor = NULL;
+	c->req->info->subject = NULL;
+	c->req->info->spki->public_key = NULL;
+	if (alg == NULL || bits == NULL ||
+	    (c->req->info->spki->algor = X509_ALGOR_dup(alg)) == NULL ||
+	    (c->req->info->spki->public_key = ASN1_STRING_dup(bits)) == NULL ||
+	    (c->req->info->subject = X509_NAME_dup(X509_get_subject_name(x)))
+	    == NULL || !ASN1_INTEGER_set(c->req->info->version, 0))
+		goto out;
+	if ((i = X509_get_ext_by_NID(x, NID_subject_alt_name, -1)) >= 0) {
+		san = X509_get_ext(x, i);
+		if ((exts = sk_X509_EXTENSION_new_null()) == NULL ||
+		    !sk_X509_EXTENSION_push(exts, san))
+			goto out;
+		if ((len = i2d_X509_EXTENSIONS(exts, &der)) <= 0 ||
+		    (seq = ASN1_STRING_new()) == NULL ||
+		    !ASN1_STRING_set(seq, der, len) ||
+		    (attr = X509_ATTRIBUTE_create(NID_ext_req,
+		    V_ASN1_SEQUENCE, seq)) == NULL)
+			goto out;
+		seq = NULL;	/* the attribute has it */
+		if ((c->req->info->attributes = sk_X509_ATTRIBUTE_new_null()) ==
+		    NULL || !sk_X509_ATTRIBUTE_push(c->req->info->attributes,
+		    attr))
+			goto out;
+		attr = NULL;
+	}
+	if ((rc = csr_key(ctx, name, c)) != 0)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	sk_X509_EXTENSION_free(exts);	/* san belongs to x */
+	OPENSSL_free(der);
+	ASN1_STRING_free(seq);
+	X509_ATTRIBUTE_free(attr);
+	csr_free(c);
+	return rc;
+}

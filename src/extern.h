@@ -244,6 +244,8 @@ EVP_PKEY	*csr_get0_pkey(const struct csr *);
 const char	*csr_key_type(const struct csr *);
 STACK_OF(X509_EXTENSION) *csr_extensions(const struct csr *);
 int		 csr_copy_pubkey(const struct csr *, X509 *);
+int		 csr_from_cert(struct cm_ctx *, const char *, X509 *,
+		    struct csr **);
 
 /* issue.c */
 int		 issue_key_allowed(const char *, const char *, int, long *);

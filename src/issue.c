@@ -665,3 +665,167 @@ out:
 	free(xr);
 	return audit_done(ctx, rc, "cert.issue-batch", object);
 }
+
+struct renew_arg {
+	unsigned char	*der;
+	size_t		 len;
+	char		 procedure[160];
+	char		 status[16];
+	char		 ca[160];
+};
+
+static int
+renew_cb(void *arg, const struct cm_cert_info *ci)
+{
+	struct renew_arg *a = arg;
+
+	if ((a->der = malloc(ci->der_len)) == NULL)
+		return CM_ERR_NOMEM;
+	memcpy(a->der, ci->der, ci->der_len);
+	a->len = ci->der_len;
+	snprintf(a->procedure, sizeof(a->procedure), "%s", ci->procedure !=
+	    NULL ? ci->procedure : "");
+	snprintf(a->status, sizeof(a->status), "%s", ci->status);
+	snprintf(a->ca, sizeof(a->ca), "%s", ci->ca);
+	return 0;
+}
+
+/*
+ * Renew a certificate with the same key: a new certificate under the same
+ * certificate procedure, for the same subject, subjectAltName and public
+ * key, with a new serial and validity.  A revoked or held certificate is
+ * not renewed.  Returns 0 with *out filled or a CM_ERR_*.
+ */
+int
+cm_cert_renew(struct cm_ctx *ctx, const char *serial, const char *ca,
+    int der, struct cm_issued *out)
+{
+	struct renew_arg a;
+	struct procedure *p = NULL;
+	struct cm_issue_req req;
+	struct csr *c = NULL;
+	const unsigned char *q;
+	X509 *x = NULL;
+	char name[200], detail[512];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	snprintf(name, sizeof(name), "certificate %s", serial != NULL ? serial :
+	    "");
+	if ((rc = officer_require(ctx, PERM_ISSUE, "renew")) != 0 ||
+	    (rc = cm_cert_show(ctx, serial, ca, renew_cb, &a)) != 0)
+		goto out;
+	if (strcmp(a.status, "valid") != 0 && strcmp(a.status, "expired") !=
+	    0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "%s is %s: only a valid or "
+		    "expired certificate is renewed", name, a.status);
+		goto out;
+	}
+	if (a.procedure[0] == '\0') {
+		rc = cm_err(ctx, CM_ERR_POLICY, "%s was not issued under a "
+		    "certificate procedure (a CA or bootstrap certificate): it "
+		    "is not renewed", name);
+		goto out;
+	}
+	q = a.der;
+	if ((x = d2i_X509(NULL, &q, (long)a.len)) == NULL) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "%s: damaged in the CMDB",
+		    name);
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.procedure = a.procedure;
+	req.csr_name = name;
+	req.der = der;
+	if ((rc = issue_prepare(ctx, a.procedure, &p)) != 0 ||
+	    (rc = csr_from_cert(ctx, name, x, &c)) != 0 ||
+	    (rc = issue_check(ctx, p, c, name)) != 0)
+		goto out;
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	if ((rc = issue_ca_usable(ctx, p)) == 0)
+		rc = issue_sign(ctx, p, c, &req, out);
+	snprintf(detail, sizeof(detail), "renews %s of CA \"%s\" with the same "
+	    "key, procedure \"%s\"", serial, a.ca, p->name);
+	rc = txn_end(ctx, rc, "cert.renew", out->serial, detail);
+	if (rc != 0)
+		cm_issued_clear(out);
+out:
+	X509_free(x);
+	free(a.der);
+	csr_free(c);
+	return audit_done(ctx, rc, "cert.renew", name);
+}
+
+/*
+ * What issuing this request would put in the certificate: the subject and
+ * the subjectAltName, after the procedure's rules, for an RA officer to
+ * review.  Nothing is signed or stored.  Returns 0 with *subject and *san
+ * (cm_free; *san NULL when none) or the CM_ERR_* issuing would return.
+ */
+int
+cm_cert_preview(struct cm_ctx *ctx, const struct cm_issue_req *req,
+    char **subject, char **san)
+{
+	STACK_OF(CONF_VALUE) *vals = NULL;
+	GENERAL_NAMES *gens = NULL;
+	struct procedure *p = NULL;
+	X509_NAME *subj = NULL;
+	CONF_VALUE *v;
+	struct csr *c = NULL;
+	char *s = NULL, *n;
+	size_t len = 0;
+	int i, rc;
+
+	*subject = *san = NULL;
+	if (req->procedure == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "a certificate procedure is "
+		    "required");
+	if ((rc = procedure_get(ctx, req->procedure, &p)) != 0 ||
+	    (rc = csr_load(ctx, req->csr_name, req->csr, req->csr_len, &c)) !=
+	    0 || (rc = issue_check(ctx, p, c, req->csr_name)) != 0)
+		goto out;
+	if (req->subject != NULL) {
+		if ((rc = dn_parse(ctx, req->subject, &subj)) != 0)
+			goto out;
+	} else if ((subj = X509_NAME_dup(csr_get0_subject(c))) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = san_build(ctx, p, c, req, subj, &gens)) != 0)
+		goto out;
+	if ((*subject = dn_format(subj)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if (sk_GENERAL_NAME_num(gens) > 0 &&
+	    (vals = i2v_GENERAL_NAMES(NULL, gens, NULL)) != NULL) {
+		for (i = 0; i < sk_CONF_VALUE_num(vals); i++) {
+			v = sk_CONF_VALUE_value(vals, i);
+			if ((n = realloc(s, len + strlen(v->name) +
+			    strlen(v->value) + 4)) == NULL) {
+				rc = CM_ERR_NOMEM;
+				goto out;
+			}
+			s = n;
+			/* In the syntax of --san: IP, not "IP Address". */
+			len += (size_t)sprintf(s + len, "%s%s:%s", len > 0 ?
+			    "," : "", strcmp(v->name, "IP Address") == 0 ?
+			    "IP" : v->name, v->value);
+		}
+		*san = s;
+		s = NULL;
+	}
+out:
+	if (rc != 0) {
+		free(*subject);
+		*subject = NULL;
+	}
+	free(s);
+	sk_CONF_VALUE_pop_free(vals, X509V3_conf_free);
+	GENERAL_NAMES_free(gens);
+	X509_NAME_free(subj);
+	csr_free(c);
+	return rc;
+}

@@ -165,3 +165,62 @@ cm_subject_list(struct cm_ctx *ctx, const char *which, cm_subject_cb cb,
 	    "subjects WHERE ?1 = 0 OR id = ?1 ORDER BY id", subject_cb, &a,
 	    "i", id);
 }
+
+/*
+ * Call cb for the subjects whose DN or email contains text (case does not
+ * matter), at most limit of them (0: all), in ID order.
+ */
+int
+cm_subject_search(struct cm_ctx *ctx, const char *text, int limit,
+    cm_subject_cb cb, void *arg)
+{
+	struct subject_arg a = { cb, arg };
+
+	return store_query(ctx, "SELECT id, dn, email, san, created FROM "
+	    "subjects WHERE ?1 IS NULL OR instr(lower(dn), lower(?1)) > 0 OR "
+	    "instr(lower(coalesce(email, '')), lower(?1)) > 0 ORDER BY id "
+	    "LIMIT ?2", subject_cb, &a, "ti", text != NULL && *text != '\0' ?
+	    text : NULL, (int64_t)(limit > 0 ? limit : -1));
+}
+
+/*
+ * Change a registered subject's email and subjectAltName (the DN is who
+ * the subject is, and stays).  Empty strings clear them; NULL keeps them.
+ * Certificates already issued are not changed.  Returns 0 or a CM_ERR_*.
+ */
+int
+cm_subject_modify(struct cm_ctx *ctx, const char *which,
+    const struct cm_subject_req *req)
+{
+	char detail[800], object[64];
+	int64_t id = 0;
+	int rc;
+
+	snprintf(object, sizeof(object), "subject %s", which != NULL ? which :
+	    "");
+	if ((rc = officer_require(ctx, PERM_ISSUE, "subject modify")) != 0 ||
+	    (rc = subject_lookup(ctx, which, &id)) != 0)
+		goto out;
+	snprintf(object, sizeof(object), "subject ID %lld", (long long)id);
+	if (req->email != NULL && *req->email != '\0' &&
+	    (strchr(req->email, '@') == NULL || strpbrk(req->email, " ,\t\n") !=
+	    NULL)) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "%s: email \"%s\" is not an "
+		    "address", object, req->email);
+		goto out;
+	}
+	if ((rc = subject_san_check(ctx, object, req->san)) != 0)
+		goto out;
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	rc = store_exec(ctx, "UPDATE subjects SET email = CASE WHEN ?2 IS NULL "
+	    "THEN email WHEN ?2 = '' THEN NULL ELSE ?2 END, san = CASE WHEN ?3 "
+	    "IS NULL THEN san WHEN ?3 = '' THEN NULL ELSE ?3 END WHERE id = ?1",
+	    "itt", id, req->email, req->san);
+	snprintf(detail, sizeof(detail), "email %s, san %s", req->email ==
+	    NULL ? "kept" : *req->email ? req->email : "cleared", req->san ==
+	    NULL ? "kept" : *req->san ? req->san : "cleared");
+	rc = txn_end(ctx, rc, "subject.modify", object, detail);
+out:
+	return audit_done(ctx, rc, "subject.modify", object);
+}

@@ -108,6 +108,8 @@ int	cmd_change_show(struct cli *, int, char **);
 int	cmd_change_sign(struct cli *, int, char **);
 int	cmd_change_reject(struct cli *, int, char **);
 int	cmd_subject_list(struct cli *, int, char **);
+int	cmd_subject_modify(struct cli *, int, char **);
+int	cmd_cert_renew(struct cli *, int, char **);
 int	cmd_subject_show(struct cli *, int, char **);
 int	cmd_token_procedure_create(struct cli *, int, char **);
 int	cmd_token_procedure_list(struct cli *, int, char **);

@@ -58,7 +58,10 @@ const struct cli_cmd cli_cmds[] = {
 	    "token-procedure show NAME", 1 },
 	{ "subject", "register", cmd_subject_register, "subject register -s DN "
 	    "[--email ADDRESS] [--san LIST]", 1 },
-	{ "subject", "list", cmd_subject_list, "subject list", 1 },
+	{ "subject", "list", cmd_subject_list, "subject list [--search TEXT]",
+	    1 },
+	{ "subject", "modify", cmd_subject_modify, "subject modify ID|DN "
+	    "[--email ADDRESS] [--san LIST]", 1 },
 	{ "subject", "show", cmd_subject_show, "subject show ID|DN", 1 },
 	{ "token", "issue", cmd_token_issue, "token issue -P TOKEN_PROCEDURE "
 	    "--subject ID|DN -o FILE [--pin-letter FILE] [--csr FILE] "
@@ -86,12 +89,15 @@ const struct cli_cmd cli_cmds[] = {
 	{ "policy", "export", cmd_policy_export, "policy export [-o FILE]", 1 },
 	{ "policy", "import", cmd_policy_import, "policy import FILE", 1 },
 	{ "issue", NULL, cmd_issue, "issue -p PROCEDURE (--csr FILE [-s DN] "
-	    "[--san LIST] [-o FILE] | --csr-dir DIR --out-dir DIR) [--der]", 1 },
+	    "[--san LIST] [-o FILE] [--dry-run] | --csr-dir DIR --out-dir DIR) "
+	    "[--der]", 1 },
 	{ "cert", "list", cmd_cert_list, "cert list [--ca CA] [--subject "
 	    "PREFIX] [--status valid|hold|revoked|expired] [--expiring DAYS] "
 	    "[--limit N]", 1 },
 	{ "cert", "show", cmd_cert_show, "cert show SERIAL [--ca CA]", 1 },
 	{ "cert", "export", cmd_cert_export, "cert export SERIAL [--ca CA] "
+	    "[-o FILE] [--der]", 1 },
+	{ "cert", "renew", cmd_cert_renew, "cert renew SERIAL [--ca CA] "
 	    "[-o FILE] [--der]", 1 },
 	{ "revoke", NULL, cmd_revoke, "revoke SERIAL -r REASON [--ca CA] "
 	    "[--time T]", 1 },

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum { O_CSR = 256, O_SAN, O_DER, O_CSRDIR, O_OUTDIR };
+enum { O_CSR = 256, O_SAN, O_DER, O_CSRDIR, O_OUTDIR, O_DRYRUN };
 
 static int
 is_request(const char *name)
@@ -196,9 +196,12 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		{ "der",	no_argument,	   NULL, O_DER },
 		{ "csr-dir",	required_argument, NULL, O_CSRDIR },
 		{ "out-dir",	required_argument, NULL, O_OUTDIR },
+		{ "dry-run",	no_argument,	   NULL, O_DRYRUN },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_issue_req req;
+	char *subject = NULL, *san = NULL;
+	int dry = 0;
 	struct cm_issued is;
 	struct cli_out o;
 	const char *csr = NULL, *out = NULL, *dir = NULL, *outdir = NULL;
@@ -217,6 +220,7 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		case O_DER: req.der = 1; break;
 		case O_CSRDIR: dir = optarg; break;
 		case O_OUTDIR: outdir = optarg; break;
+		case O_DRYRUN: dry = 1; break;
 		default:
 			return cli_usage_error("issue: unknown option or missing "
 			    "argument \"%s\"", argv[optind - 1]);
@@ -226,9 +230,10 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("issue -p PROCEDURE --csr FILE");
 	if (dir != NULL || outdir != NULL) {
 		if (dir == NULL || outdir == NULL || csr != NULL || out != NULL ||
-		    req.subject != NULL || req.san != NULL)
+		    req.subject != NULL || req.san != NULL || dry)
 			return cli_usage_error("issue: a batch takes --csr-dir "
-			    "and --out-dir, and no --csr, -o, -s or --san");
+			    "and --out-dir, and no --csr, -o, -s, --san or "
+			    "--dry-run");
 		return issue_batch(cli, req.procedure, dir, outdir, req.der);
 	}
 	if (csr == NULL)
@@ -238,6 +243,18 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, rc);
 	req.csr = buf;
 	req.csr_name = csr;
+	if (dry) {
+		/* What would be issued, for review; nothing is signed. */
+		rc = cm_cert_preview(cli->ctx, &req, &subject, &san);
+		cm_free(buf);
+		if (rc != 0)
+			return cli_fail(cli, rc);
+		printf("Subject: %s\nSAN: %s\n", subject, san != NULL ? san :
+		    "");
+		cm_free(subject);
+		cm_free(san);
+		return 0;
+	}
 	if (out != NULL && cli_out_open(cli, out, &o) == -1) {
 		cm_free(buf);
 		return 1;

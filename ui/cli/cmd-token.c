@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-enum { O_EMAIL = 256, O_SAN, O_STORAGE, O_CARD, O_RANGE, O_PINPROC,
+enum { O_EMAIL = 256, O_SAN, O_SEARCH, O_STORAGE, O_CARD, O_RANGE, O_PINPROC,
     O_ISSUER, O_CP, O_KEYTYPE, O_SUBJECT, O_LETTER, O_CSR, O_FALLBACK };
 
 int
@@ -61,12 +61,56 @@ subject_line(void *arg, const struct cm_subject_info *si)
 int
 cmd_subject_list(struct cli *cli, int argc, char **argv)
 {
-	int rc;
+	static const struct option opts[] = {
+		{ "search", required_argument, NULL, O_SEARCH },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *search = NULL;
+	int ch, rc;
 
-	if ((rc = cli_args("subject list takes no options", argc, argv, 0)) != 0)
-		return rc;
-	if ((rc = cm_subject_list(cli->ctx, NULL, subject_line, NULL)) != 0)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != O_SEARCH)
+			return cli_usage_error("subject list: unknown option or "
+			    "missing argument \"%s\"", argv[optind - 1]);
+		search = optarg;
+	}
+	if (optind != argc)
+		return cli_usage_error("subject list [--search TEXT]");
+	if ((rc = cm_subject_search(cli->ctx, search, 0, subject_line,
+	    NULL)) != 0)
 		return cli_fail(cli, rc);
+	return 0;
+}
+
+int
+cmd_subject_modify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "email", required_argument, NULL, O_EMAIL },
+		{ "san", required_argument, NULL, O_SAN },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cm_subject_req req;
+	int ch, rc;
+
+	memset(&req, 0, sizeof(req));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_EMAIL: req.email = optarg; break;
+		case O_SAN: req.san = optarg; break;
+		default:
+			return cli_usage_error("subject modify: unknown option "
+			    "or missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1 || (req.email == NULL && req.san == NULL))
+		return cli_usage_error("subject modify ID|DN [--email ADDRESS] "
+		    "[--san LIST]");
+	if ((rc = cm_subject_modify(cli->ctx, argv[optind], &req)) != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "subject %s: modified", argv[optind]);
 	return 0;
 }
 
