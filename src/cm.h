@@ -81,6 +81,8 @@ int		 cm_time_parse(struct cm_ctx *, const char *, const char *,
 void		 cm_time_format(time_t, char *, size_t);
 char		*cm_xdg_path(const char *, const char *, const char *);
 void		 cm_mkparent(const char *);
+int		 cm_secret_file(struct cm_ctx *, const char *, int, char *,
+		    size_t);
 int		 cm_name_check(struct cm_ctx *, const char *, const char *);
 int		 cm_dn_check(struct cm_ctx *, const char *);
 int		 cm_san_check(struct cm_ctx *, const char *);

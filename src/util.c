@@ -419,3 +419,48 @@ cm_mkparent(const char *path)
 	}
 	free(p);
 }
+
+/*
+ * Read a secret (a PIN or passphrase) from the first line of a file; with
+ * check_mode the file must not be readable by group or others.  Returns 0
+ * or CM_ERR_DENIED naming the file.  Front ends use it for PIN files.
+ */
+int
+cm_secret_file(struct cm_ctx *ctx, const char *path, int check_mode,
+    char *buf, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t off = 0;
+	char *nl;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		return cm_err(ctx, CM_ERR_DENIED, "%s: %s", path,
+		    strerror(errno));
+	}
+	if (check_mode && (fstat(fd, &st) == -1 || (st.st_mode & 077))) {
+		close(fd);
+		return cm_err(ctx, CM_ERR_DENIED, "%s: a passphrase file named "
+		    "in cm.conf must not be readable by group or others", path);
+	}
+	while (off < len - 1) {
+		n = read(fd, buf + off, len - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	/* The engine wipes up to the first NUL: wipe what lies beyond now. */
+	if (strlen(buf) < off)
+		explicit_bzero(buf + strlen(buf), off - strlen(buf));
+	if ((nl = strchr(buf, '\n')) != NULL) {
+		explicit_bzero(nl, strlen(nl));
+		if (nl > buf && nl[-1] == '\r')
+			nl[-1] = '\0';
+	}
+	return 0;
+}

@@ -24,43 +24,12 @@ static int
 secret_from_file(struct cli *cli, const char *path, int check_mode, char *buf,
     size_t len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t off = 0;
-	char *nl;
-	int fd;
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: %s",
-		    path, strerror(errno));
-		return CM_ERR_DENIED;
-	}
-	if (check_mode && (fstat(fd, &st) == -1 || (st.st_mode & 077))) {
-		close(fd);
-		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s: a "
-		    "passphrase file named in cm.conf must not be readable by "
-		    "group or others", path);
-		return CM_ERR_DENIED;
-	}
-	while (off < len - 1) {
-		n = read(fd, buf + off, len - 1 - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	buf[off] = '\0';
-	/* The engine wipes up to the first NUL: wipe what lies beyond now. */
-	if (strlen(buf) < off)
-		wipe(buf + strlen(buf), off - strlen(buf));
-	if ((nl = strchr(buf, '\n')) != NULL) {
-		wipe(nl, strlen(nl));
-		if (nl > buf && nl[-1] == '\r')
-			nl[-1] = '\0';
-	}
-	return 0;
+	if ((rc = cm_secret_file(cli->ctx, path, check_mode, buf, len)) != 0)
+		snprintf(cli->secret_err, sizeof(cli->secret_err), "%s",
+		    cm_ctx_errmsg(cli->ctx));
+	return rc;
 }
 
 static int

@@ -34,6 +34,7 @@ tui_rows_add(struct tui_rows *r, int64_t id, const char *key,
 		return CM_ERR_NOMEM;
 	r->v[r->n].id = id;
 	r->v[r->n].text = text;
+	r->v[r->n].aux = NULL;
 	if ((r->v[r->n].key = strdup(key != NULL ? key : "")) == NULL) {
 		free(text);
 		return CM_ERR_NOMEM;
@@ -50,9 +51,22 @@ tui_rows_clear(struct tui_rows *r)
 	for (i = 0; i < r->n; i++) {
 		free(r->v[i].key);
 		free(r->v[i].text);
+		free(r->v[i].aux);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Set the second key of the last row.  Returns 0 or CM_ERR_NOMEM. */
+int
+tui_rows_aux(struct tui_rows *r, const char *aux)
+{
+	if (r->n == 0)
+		return CM_ERR_INTERNAL;
+	free(r->v[r->n - 1].aux);
+	if ((r->v[r->n - 1].aux = strdup(aux)) == NULL)
+		return CM_ERR_NOMEM;
+	return 0;
 }
 
 /* Append a formatted line to a growing text.  Returns 0 or CM_ERR_NOMEM. */

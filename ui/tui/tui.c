@@ -231,7 +231,12 @@ tui_get_secret(void *arg, const char *prompt, int confirm, char *buf,
     size_t len)
 {
 	struct tui *t = arg;
+	const char *file;
 
+	if (t->secret == NULL && (file = cm_config_get(t->ctx,
+	    "keystore.pin-file")) != NULL)
+		/* The operator put the passphrase in a file: as cmctl does. */
+		return cm_secret_file(t->ctx, file, 1, buf, len);
 	if (t->secret != NULL) {
 		if (strlen(t->secret) >= len)
 			return CM_ERR_INVAL;
@@ -290,6 +295,7 @@ rows_drop(struct tui_rows *r, size_t from, size_t n)
 	for (i = from; i < from + n; i++) {
 		free(r->v[i].key);
 		free(r->v[i].text);
+		free(r->v[i].aux);
 	}
 	memmove(&r->v[from], &r->v[from + n], (r->n - from - n) *
 	    sizeof(r->v[0]));

@@ -27,6 +27,7 @@ struct tui_row {
 	int64_t	 id;
 	char	*key;		/* the row's name, serial or sort key */
 	char	*text;		/* the line, columns padded */
+	char	*aux;		/* a second key (a subject for paging) */
 };
 
 struct tui_rows {
@@ -149,6 +150,7 @@ void	tui_redraw(struct tui *);
 int	tui_rows_add(struct tui_rows *, int64_t, const char *, const char *,
 	    ...) __attribute__((format(printf, 4, 5)));
 void	tui_rows_clear(struct tui_rows *);
+int	tui_rows_aux(struct tui_rows *, const char *);
 char	*tui_shell_quote(const char *);
 int	tui_text_add(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
