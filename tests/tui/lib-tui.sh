@@ -36,7 +36,7 @@ tui_start() {
 	printf '%s\n' "$*" >"$T/tui.cmd"
 	rm -f "$T/tui.rc"
 	_tmux new-session -d -s tui -x "$_cols" -y "$_rows" \
-	    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $*; echo \$? >'$T/tui.rc'; sleep 600" ||
+	    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 $*; echo \$? >'$T/tui.rc'; sleep 600" ||
 	    die "tmux new-session failed"
 	_tmux set-option -g remain-on-exit off >/dev/null 2>&1
 	TUI_SERVER=$(_tmux display-message -p '#{pid}')

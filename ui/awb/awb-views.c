@@ -370,7 +370,7 @@ ca_cert(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		return;
 	}
 	tui_pager(t, r->key, (const char *)pem);
-	tui_command(t, "ca export %s --chain", r->key);
+	tui_command(t, "ca export %s --chain", tui_q(r->key));
 	cm_free(pem);
 }
 
@@ -383,7 +383,8 @@ static const struct tui_action ca_actions[] = {
 
 static struct tui_view cas_view = {
 	.name = "CAs",
-	.header = "Name State Issuer " " Valid to Subject",
+	.header = "Name             State    Issuer         Valid to "
+	    "  Subject",
 	.depth = 0,
 	.fetch = cas_fetch,
 	.detail = cas_detail,
@@ -546,7 +547,8 @@ static const struct tui_action proc_actions[] = {
 
 static struct tui_view procs = {
 	.name = "Certificate procedures",
-	.header = "Name " " CA Format Validity State",
+	.header = "Name                 CA             Format       "
+	    "Validity State",
 	.depth = 0,
 	.fetch = procs_fetch,
 	.detail = procs_detail,
@@ -699,7 +701,8 @@ static const struct tui_action tproc_actions[] = {
 
 static struct tui_view tprocs = {
 	.name = "Token procedures",
-	.header = "Name " " Storage PIN Certificate procedures",
+	.header = "Name                 Storage    PIN     Certificate "
+	    "procedures",
 	.depth = 0,
 	.fetch = tprocs_fetch,
 	.detail = tprocs_detail,
@@ -777,7 +780,7 @@ static const struct tui_action prof_actions[] = {
 
 static struct tui_view profs = {
 	.name = "Officer profiles",
-	.header = "Name " " Permissions",
+	.header = "Name                     Permissions",
 	.depth = 0,
 	.fetch = profs_fetch,
 	.detail = profs_detail,
@@ -911,7 +914,8 @@ static const struct tui_action off_actions[] = {
 
 static struct tui_view offs = {
 	.name = "Officers",
-	.header = "Name Profile " " State Certificate",
+	.header = "Name                 Profile            State    "
+	    "Certificate",
 	.depth = 0,
 	.fetch = offs_fetch,
 	.detail = offs_detail,
@@ -1005,7 +1009,8 @@ change_reject(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		return;
 	}
 	tui_command(t, "change reject %lld%s%s", (long long)r->id,
-	    f[0].value[0] ? " -r " : "", f[0].value[0] ? "..." : "");
+	    f[0].value[0] ? " -r " : "", f[0].value[0] ? tui_q(f[0].value) :
+	    "");
 	tui_refresh_all(t);
 }
 
@@ -1182,7 +1187,8 @@ static const struct tui_action audit_actions[] = {
 
 struct tui_view awb_view_audit = {
 	.name = "Audit log",
-	.header = "Seq Time " "Actor Action Result Object",
+	.header = "Seq    Time             Actor                    "
+	    "Action               Result  Object",
 	.depth = 0,
 	.paged = 1,
 	.fetch = audit_fetch,

@@ -259,7 +259,7 @@ tool_export(struct tui *t)
 		return;
 	}
 	if (tui_save(t, f[0].value, doc, len, 0) == 0)
-		tui_command(t, "policy export -o %s", f[0].value);
+		tui_command(t, "policy export -o %s", tui_q(f[0].value));
 	cm_free(doc);
 }
 
@@ -372,16 +372,21 @@ bootstrap_offer(struct tui *t, const char *db, char *token, size_t toklen,
 		}
 		break;
 	}
-	snprintf(msg, sizeof(msg), "The CMDB and the Boot CA are made.\n\n");
+	snprintf(msg, sizeof(msg), "The CMDB and the Boot CA are made.\n"
+	    "Boot kit: %s\n\n", f[1].value);
 	for (i = 0; i < 2; i++) {
-		if (tui_save(t, path[i], tok[i].data, tok[i].len, 1) != 0)
+		/* Asked again until saved: the bootstrap cannot be redone. */
+		if (tui_save_retry(t, "Save the bootstrap officer token",
+		    path[i], sizeof(path[i]), tok[i].data, tok[i].len, 1) != 0)
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-			    "Bootstrap officer %d: NOT SAVED to %s\n", i + 1,
-			    path[i]);
+			    "Bootstrap officer %d: NOT SAVED (start again with "
+			    "a new CMDB)\n", i + 1);
 		else
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 			    "Bootstrap officer %d: %s\n  PIN: %s\n", i + 1,
-			    path[i], tok[i].pin);
+			    strncmp(path[i], f[1].value, strlen(f[1].value)) ==
+			    0 ? path[i] + strlen(f[1].value) + 1 : path[i],
+			    tok[i].pin);
 	}
 	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "\nNote the "
 	    "PINs now: they are shown once and stored nowhere.\nThe two "
@@ -391,7 +396,7 @@ bootstrap_offer(struct tui *t, const char *db, char *token, size_t toklen,
 	for (i = 0; i < 2; i++)
 		cm_token_issued_clear(&tok[i]);
 	tui_command(t, "init && cmctl bootstrap --kit %s --org %s",
-	    f[1].value, f[0].value);
+	    tui_q(f[1].value), tui_q(f[0].value));
 	snprintf(token, toklen, "%s", path[0]);
 	ok = 1;
 	return ok;

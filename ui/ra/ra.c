@@ -57,15 +57,6 @@ check_subject(struct tui *t, const char *v, char *err, size_t len)
 }
 
 static int
-check_new_file(struct tui *t, const char *v, char *err, size_t len)
-{
-	if (access(v, F_OK) != 0)
-		return 0;
-	snprintf(err, len, "%s: exists; a file is never written over", v);
-	return -1;
-}
-
-static int
 check_file(struct tui *t, const char *v, char *err, size_t len)
 {
 	if (access(v, R_OK) == 0)
@@ -90,30 +81,6 @@ static const char *const reasons[] = {
 	"unspecified", "keyCompromise", "affiliationChanged", "superseded",
 	"cessationOfOperation", "privilegeWithdrawn", NULL
 };
-
-/*
- * Save data that was issued.  A path that cannot be written is asked for
- * again: what was issued is recorded, and only this copy holds the key.
- * Returns 0, or -1 when the officer gave up.
- */
-static int
-save_issued(struct tui *t, const char *title, char *path, size_t pathlen,
-    const void *data, size_t len, int private)
-{
-	struct tui_field f[1];
-
-	while (tui_save(t, path, data, len, private) != 0) {
-		memset(f, 0, sizeof(f));
-		f[0].label = "Save to";
-		f[0].required = 1;
-		f[0].check = check_new_file;
-		f[0].help = "Another file: the first could not be written";
-		if (!tui_form(t, title, f, 1))
-			return -1;
-		snprintf(path, pathlen, "%s", f[0].value);
-	}
-	return 0;
-}
 
 /* Tab 1: Soft Token */
 
@@ -219,10 +186,10 @@ token_issue(struct tui *t, const char *subject)
 		snprintf(f[1].value, sizeof(f[1].value), "%s", subject);
 	f[2].label = "PKCS#12 file";
 	f[2].required = 1;
-	f[2].check = check_new_file;
+	f[2].check = tui_check_new_file;
 	f[2].help = "A new file for the token (0600)";
 	f[3].label = "PIN letter file";
-	f[3].check = check_new_file;
+	f[3].check = tui_check_new_file;
 	f[3].help = "Only for procedures with PIN letters; else the PIN is "
 	    "shown once";
 	while (tui_form(t, "Issue soft token", f, 4)) {
@@ -256,11 +223,11 @@ token_issue(struct tui *t, const char *subject)
 		tui_cmd_word(&cmd, "token issue");
 		tui_cmd_add(&cmd, "-P", f[0].value);
 		tui_cmd_add(&cmd, "--subject", f[1].value);
-		if (save_issued(t, "Save the PKCS#12 token", path, sizeof(path),
+		if (tui_save_retry(t, "Save the PKCS#12 token", path, sizeof(path),
 		    tok.data, tok.len, 1) != 0) {
 			snprintf(msg, sizeof(msg), "Token %lld was issued but "
-			    "not saved: it is useless.\nRevoke it (Enter on the "
-			    "token, then r).", (long long)tok.id);
+			    "not saved: it is useless.\nRevoke it: r on the "
+			    "token in this list.", (long long)tok.id);
 			tui_message(t, "Not saved", msg);
 			cm_token_issued_clear(&tok);
 			break;
@@ -270,7 +237,7 @@ token_issue(struct tui *t, const char *subject)
 			snprintf(letter, sizeof(letter), "%s", f[3].value);
 			tui_text_add(&text, "Token: %lld\nSubject: %s\nPIN: %s",
 			    (long long)tok.id, tok.subject, tok.pin);
-			if (text != NULL && save_issued(t, "Save the PIN letter",
+			if (text != NULL && tui_save_retry(t, "Save the PIN letter",
 			    letter, sizeof(letter), text, strlen(text), 1) != 0)
 				tui_message(t, "PIN letter", "The PIN letter "
 				    "was not saved: the token is useless "
@@ -318,12 +285,15 @@ token_revoke(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[0].choices = reasons;
 	if (!tui_form(t, "Revoke token (all its certificates)", f, 1))
 		return;
+	if (!tui_confirm(t, "Revoke token", "Revoke the token and every "
+	    "certificate of it?"))
+		return;
 	if ((rc = cm_token_revoke(tui_ctx(t), r->id, f[0].value)) != 0) {
 		tui_error(t, rc);
 		return;
 	}
 	tui_command(t, "token revoke %lld -r %s", (long long)r->id,
-	    f[0].value);
+	    tui_q(f[0].value));
 	tui_refresh_all(t);
 }
 
@@ -426,7 +396,7 @@ p10_issue(struct tui *t, const char *procedure, const char *subject)
 	f[3].help = "DNS:name,IP:address,email:addr,URI:uri";
 	f[4].label = "Certificate file";
 	f[4].required = 1;
-	f[4].check = check_new_file;
+	f[4].check = tui_check_new_file;
 	f[5].label = "Encoding";
 	f[5].kind = TUI_CHOICE;
 	f[5].choices = fmts;
@@ -472,7 +442,7 @@ p10_issue(struct tui *t, const char *procedure, const char *subject)
 		tui_cmd_add(&cmd, "--csr", f[0].value);
 		tui_cmd_add(&cmd, "-s", req.subject);
 		tui_cmd_add(&cmd, "--san", req.san);
-		if (save_issued(t, "Save the certificate", path, sizeof(path),
+		if (tui_save_retry(t, "Save the certificate", path, sizeof(path),
 		    is.data, is.len, 0) == 0) {
 			tui_cmd_add(&cmd, "-o", path);
 			if (req.der)
@@ -648,8 +618,14 @@ subject_edit(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		memset(&cmd, 0, sizeof(cmd));
 		tui_cmd_word(&cmd, "subject modify");
 		tui_cmd_word(&cmd, r->key);
-		tui_cmd_add(&cmd, "--email", f[0].value[0] ? f[0].value : "''");
-		tui_cmd_add(&cmd, "--san", f[1].value[0] ? f[1].value : "''");
+		if (f[0].value[0])
+			tui_cmd_add(&cmd, "--email", f[0].value);
+		else
+			tui_cmd_word(&cmd, "--email ''");
+		if (f[1].value[0])
+			tui_cmd_add(&cmd, "--san", f[1].value);
+		else
+			tui_cmd_word(&cmd, "--san ''");
 		tui_command(t, "%s", cmd.buf);
 		tui_refresh(t, v);
 		break;
@@ -670,7 +646,8 @@ subject_find(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	snprintf(subject_search, sizeof(subject_search), "%.500s", f[0].value);
 	tui_refresh(t, v);
 	if (subject_search[0])
-		tui_command(t, "subject list --search %s", subject_search);
+		tui_command(t, "subject list --search %s",
+		    tui_q(subject_search));
 }
 
 static void
@@ -867,9 +844,12 @@ cert_revoke_as(struct tui *t, struct tui_view *v, const struct tui_row *r,
 	memset(&req, 0, sizeof(req));
 	req.serial = r->key;
 	req.ca = ca;
-	if (hold)
+	if (hold) {
 		req.reason = "certificateHold";
-	else {
+		snprintf(q, sizeof(q), "Put certificate %s on hold?", r->key);
+		if (!tui_confirm(t, "Hold", q))
+			return;
+	} else {
 		f[0].label = "Reason";
 		f[0].kind = TUI_CHOICE;
 		f[0].choices = reasons;
@@ -886,7 +866,8 @@ cert_revoke_as(struct tui *t, struct tui_view *v, const struct tui_row *r,
 		tui_error(t, rc);
 		return;
 	}
-	tui_command(t, "revoke %s -r %s --ca %s", r->key, req.reason, ca);
+	tui_command(t, "revoke %s -r %s --ca %s", r->key, req.reason,
+	    tui_q(ca));
 	tui_refresh(t, v);
 }
 
@@ -913,7 +894,7 @@ cert_release(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		tui_error(t, rc);
 		return;
 	}
-	tui_command(t, "release %s --ca %s", r->key, ca);
+	tui_command(t, "release %s --ca %s", r->key, tui_q(ca));
 	tui_refresh(t, v);
 }
 
@@ -964,7 +945,7 @@ cert_renew(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	memset(f, 0, sizeof(f));
 	f[0].label = "Certificate file";
 	f[0].required = 1;
-	f[0].check = check_new_file;
+	f[0].check = tui_check_new_file;
 	f[0].help = "A new file for the renewed certificate (PEM)";
 	while (tui_form(t, "Renew with the same key", f, 1)) {
 		if ((rc = cm_cert_renew(tui_ctx(t), r->key, ri.ca, 0, &is)) !=
@@ -973,10 +954,11 @@ cert_renew(struct tui *t, struct tui_view *v, const struct tui_row *r)
 			break;
 		}
 		snprintf(path, sizeof(path), "%s", f[0].value);
-		if (save_issued(t, "Save the certificate", path, sizeof(path),
+		if (tui_save_retry(t, "Save the certificate", path, sizeof(path),
 		    is.data, is.len, 0) == 0)
 			tui_command(t, "cert renew %s --ca %s -o %s   (serial "
-			    "%s)", r->key, ri.ca, path, is.serial);
+			    "%s)", r->key, tui_q(ri.ca), tui_q(path),
+			    is.serial);
 		cm_issued_clear(&is);
 		tui_refresh(t, v);
 		break;

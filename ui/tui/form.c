@@ -550,7 +550,8 @@ next_field(struct fstate *s, int d)
 {
 	size_t i = cur_index(s);
 
-	if (field_check(s, i) != 0)
+	/* Going back is always allowed; going on needs a valid field. */
+	if (d > 0 && field_check(s, i) != 0)
 		return -1;
 	form_driver_w(s->form, KEY_CODE_YES, d > 0 ? REQ_NEXT_FIELD :
 	    REQ_PREV_FIELD);

@@ -98,7 +98,7 @@ tproc_name(void *arg, const struct cm_token_procedure_info *pi)
 static int
 tproc_p12_name(void *arg, const struct cm_token_procedure_info *pi)
 {
-	return strcmp(pi->storage, "pkcs10") != 0 ? tui_names_add(arg,
+	return strcmp(pi->storage, "pkcs12") == 0 ? tui_names_add(arg,
 	    pi->name) : 0;
 }
 
@@ -248,6 +248,7 @@ tui_login(struct tui *t, const char *title, const char *token)
 			for (i = 0; cm_officer_session(ctx, i + 1) != NULL; i++)
 				;
 			tui_header_update(t);
+			tui_refresh_all(t);	/* what the officer may see */
 			tui_status(t, "Logged in from %s", f[0].value);
 			return cm_officer_session(ctx, i);
 		}
@@ -383,4 +384,38 @@ fail:
 	tui_status(t, "%s: %s", path, strerror(e));
 	tui_status_error(t);
 	return -1;
+}
+
+/* Inline validation of a file to be made: it must not exist. */
+int
+tui_check_new_file(struct tui *t, const char *v, char *err, size_t len)
+{
+	if (access(v, F_OK) != 0)
+		return 0;
+	snprintf(err, len, "%s: exists; a file is never written over", v);
+	return -1;
+}
+
+/*
+ * Save data that was issued.  A path that cannot be written is asked for
+ * again: what was issued is recorded, and only this copy holds the key.
+ * Returns 0, or -1 when the officer gave up.
+ */
+int
+tui_save_retry(struct tui *t, const char *title, char *path, size_t pathlen,
+    const void *data, size_t len, int private)
+{
+	struct tui_field f[1];
+
+	while (tui_save(t, path, data, len, private) != 0) {
+		memset(f, 0, sizeof(f));
+		f[0].label = "Save to";
+		f[0].required = 1;
+		f[0].check = tui_check_new_file;
+		f[0].help = "Another file: the first could not be written";
+		if (!tui_form(t, title, f, 1))
+			return -1;
+		snprintf(path, pathlen, "%s", f[0].value);
+	}
+	return 0;
 }

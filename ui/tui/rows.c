@@ -127,3 +127,22 @@ tui_shell_quote(const char *s)
 	*o = '\0';
 	return out;
 }
+
+/*
+ * A word quoted for the status line's cmctl command, in one of four
+ * rotating buffers: good for the arguments of one tui_command() call.
+ */
+const char *
+tui_q(const char *s)
+{
+	static char buf[4][1024];
+	static int at;
+	char *q;
+
+	at = (at + 1) % 4;
+	if ((q = tui_shell_quote(s != NULL ? s : "")) == NULL)
+		return "?";
+	snprintf(buf[at], sizeof(buf[at]), "%s", q);
+	free(q);
+	return buf[at];
+}

@@ -588,7 +588,7 @@ tui_redraw(struct tui *t)
 	tui_put(stdscr, 0, 0, COLS, head, tui_attr(t, TUI_C_HEADER) | A_BOLD);
 	if (LINES < 10 || COLS < 40) {
 		tui_put(stdscr, 1, 0, COLS, "The terminal is too small: "
-		    "80x24 or more.", A_BOLD);
+		    "40x10 at least, 80x24 or more is best.", A_BOLD);
 		wnoutrefresh(stdscr);
 		return;
 	}

@@ -152,6 +152,7 @@ int	tui_rows_add(struct tui_rows *, int64_t, const char *, const char *,
 void	tui_rows_clear(struct tui_rows *);
 int	tui_rows_aux(struct tui_rows *, const char *);
 char	*tui_shell_quote(const char *);
+const char *tui_q(const char *);
 int	tui_text_add(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
@@ -176,6 +177,9 @@ void	tui_header_update(struct tui *);
 const char *tui_login(struct tui *, const char *, const char *);
 int	tui_options(const char *, int, char **, struct cm_ctx **, char **,
 	    const char **);
+int	tui_check_new_file(struct tui *, const char *, char *, size_t);
 int	tui_save(struct tui *, const char *, const void *, size_t, int);
+int	tui_save_retry(struct tui *, const char *, char *, size_t,
+	    const void *, size_t, int);
 
 #endif /* TUI_H */

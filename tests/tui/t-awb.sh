@@ -1,0 +1,184 @@
+#!/bin/sh
+# t-awb.sh: cm-awb driven through tmux on a CMDB after the bootstrap
+# ceremony: login (a wrong PIN first), a CA key and a CA created through
+# dialogs and signed by two officers at once, a change left pending and
+# signed later by the second officer, the audit log filter and verify,
+# and a resize from 80x24 to 200x50 and back.
+# shellcheck source=tests/regress/lib.sh
+. "$(dirname "$0")/../regress/lib.sh"
+# shellcheck source=tests/tui/lib-tui.sh
+. "$top_srcdir/tests/tui/lib-tui.sh"
+
+plan 43
+
+B=$T/boot
+run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
+    "C=SE,O=AWB Test"
+[ "$RC" -eq 0 ] || die "the bootstrap ceremony failed"
+cmb() { "$CMCTL" -c "$B/cm.conf" -d "$B/cm.db" "$@"; }
+PIN1=$(cat "$B/officer-1.p12.pin")
+PIN2=$(cat "$B/officer-2.p12.pin")
+
+# A second officer logs in to sign: the dialog that asks who signs is
+# answered with its first choice, then the second officer's token and PIN.
+second_officer() {
+	tui_wait "Who signs the change?" || return 1
+	tui_keys Enter
+	tui_wait "Second officer: log in to sign" || return 1
+	tui_type "$B/officer-2.p12"
+	tui_keys Tab
+	tui_type "$PIN2"
+	tui_keys Enter
+}
+
+tui_start 80 24 "$CMAWB" -c "$B/cm.conf" -d "$B/cm.db"
+tui_see "cm-awb opens on its login dialog" "Log in"
+tui_type "$B/officer-1.p12"
+tui_keys Tab
+tui_type "not-the-pin"
+tui_keys Enter
+tui_see "a wrong PIN says so" "wrong PIN"
+tui_see "... and the login dialog stays" "Log in"
+assert "... and no officer is logged in" grep -q "No officer logged in" "$T/screen"
+
+# The token path is kept; the PIN field is empty again.
+tui_keys Tab
+tui_type "$PIN1"
+tui_keys Enter
+tui_see "the header names the officer and the profile" \
+    "Officer Officer 1 (Security officers)"
+tui_see "the tree of the workbench" "Certificate procedures"
+
+# --- a CA key and a CA, two officers signing at once -------------------------------
+
+tui_keys n
+tui_see "n opens the new key dialog" "New CA key"
+tui_type "Root 2026"
+tui_keys Tab Right F2
+second_officer
+tui_see "the status line shows the cmctl command" \
+    "$ cmctl key create -n 'Root 2026' -t ec:p384"
+run cmb key show "Root 2026"
+like "the key is in the Key Registry" "$(cat "$T/out")" "ec:p384"
+id=$(sqlite3 "$B/cm.db" "SELECT max(id) FROM changes WHERE type = 'key.create'")
+run cmb change show "$id"
+like "two officers signed the key change" "$(cat "$T/out")" \
+    "Officer 1.*Officer 2|Officer 2.*Officer 1"
+tui_see "the header names one officer again" "Officer Officer 1 (Security"
+if grep -q "Officer 2" "$T/screen"; then
+	fail "the second officer is logged out after signing"
+else
+	pass "the second officer is logged out after signing"
+fi
+
+tui_keys Down Down Down
+tui_see "Down in the tree reaches CAs" "Name             State    Issuer"
+tui_keys n
+tui_see "n opens the CA Request" "CA Request"
+tui_type "Test Root"
+tui_keys Tab R Tab Tab
+tui_type "SE"
+tui_keys Tab
+tui_type "Test Org"
+tui_keys Tab
+tui_type "Test Root CA"
+tui_keys Tab Tab
+tui_type "abc"
+tui_keys Tab
+tui_see "a bad path length is refused inline" "a number from -1"
+tui_keys C-u
+tui_type "1"
+tui_keys F2
+second_officer
+tui_see "the CA is made: its cmctl command" "$ cmctl ca create -n 'Test Root'"
+run cmb ca export "Test Root"
+cp "$T/out" "$T/root.pem"
+assert "the root certificate verifies (openssl verify -x509_strict)" \
+    openssl verify -x509_strict -CAfile "$T/root.pem" "$T/root.pem"
+like "its subject is from the dialog's fields" \
+    "$(openssl x509 -in "$T/root.pem" -noout -subject -nameopt RFC2253)" \
+    "CN=Test Root CA,O=Test Org,C=SE"
+like "... with the path length asked for" \
+    "$(openssl x509 -in "$T/root.pem" -noout -ext basicConstraints)" \
+    "pathlen:1"
+like "... signed by the key made before" \
+    "$(cmb ca show "Test Root")" "Root 2026"
+
+# --- a change left pending, signed later by the second officer -------------------
+
+tui_keys Down Down Down
+tui_see "the tree reaches Officer profiles" "Permissions"
+tui_keys n
+tui_see "the Officer Profile Request" "Officer Profile Request"
+tui_type "Auditors"
+tui_keys Tab
+tui_type "audit"
+tui_keys F2
+tui_wait "Who signs the change?"
+tui_keys Down Enter
+tui_see "the change is pending" "is pending: a second officer signs it"
+run sqlite3 "$B/cm.db" "SELECT count(*) FROM changes WHERE state = 'pending'"
+is "one change waits in the CMDB" "$(cat "$T/out")" "1"
+check_fail 5 "not found" "the profile does not exist yet" \
+    cmb officer-profile show Auditors
+
+tui_keys L
+tui_wait "Log in"
+tui_type "$B/officer-2.p12"
+tui_keys Tab
+tui_type "$PIN2"
+tui_keys Enter
+tui_see "officer 2 logs in" "Officer Officer 2 (Security officers)"
+tui_keys Down Down
+tui_see "Pending changes lists the change" "officer-profile.create"
+tui_keys s
+tui_see "sign shows the exact document first" "The document you sign"
+tui_see "... the canonical XML" "<change"
+tui_keys q
+tui_see "... then asks" "Sign this change"
+tui_keys y
+tui_see "the change is signed" "$ cmctl change sign"
+run cmb officer-profile show Auditors
+like "the profile exists now" "$(cat "$T/out")" "audit"
+
+# --- the audit log: filter and verify -----------------------------------------------
+
+tui_keys Down Down
+tui_see "the audit log" "Seq    Time"
+tui_keys /
+tui_see "the filter dialog" "Filter the audit log"
+tui_keys Tab
+tui_type "ca."
+tui_keys F2
+tui_see "the filter's cmctl command" "$ cmctl audit list --action ca."
+tui_see "ca.create records are listed" "ca.create"
+if awk 'NR > 2 && NR < 12' "$T/screen" | grep -q "key.create"; then
+	fail "other actions are filtered out"
+else
+	pass "other actions are filtered out"
+fi
+tui_keys v
+tui_see "verify: the log verifies" "The audit log verifies"
+tui_keys Enter
+
+# --- resize --------------------------------------------------------------------------
+
+tui_resize 200 50
+sleep 0.5
+tui_screen >/dev/null
+is "the screen is 50 lines after the resize" "$(wc -l <"$T/screen")" 50
+like "the key hints are on the last line" "$(sed -n 50p "$T/screen")" \
+    "\? Help  q Quit"
+like "the header shows the CMDB at 200 columns" "$(sed -n 1p "$T/screen")" \
+    "$B/cm.db"
+tui_resize 80 24
+sleep 0.5
+tui_screen >/dev/null
+like "back at 80x24 the hints are on line 24" "$(sed -n 24p "$T/screen")" \
+    "Help"
+
+tui_keys q
+tui_exited
+is "q quits with status 0" "$TUI_RC" 0
+tui_stop
+done_testing
