@@ -40,6 +40,7 @@
 
 #define LOOKUPS		1000
 #define PAGE		50
+#define RA_PAGE		20	/* the rows of a Search tab screen */
 
 struct csr_set {
 	char		**names;
@@ -486,6 +487,105 @@ page_cb(void *arg, const struct cm_cert_info *ci)
 	return 0;
 }
 
+/* The last row of a page: where the next page starts (keyset paging). */
+struct keyset {
+	int	rows;
+	int64_t	id;
+	int64_t	prev;
+	int	order_bad;
+	char	subject[256];
+};
+
+static int
+keyset_cb(void *arg, const struct cm_cert_info *ci)
+{
+	struct keyset *k = arg;
+
+	if (k->rows > 0 && ci->id <= k->prev)
+		k->order_bad++;
+	k->prev = ci->id;
+	k->rows++;
+	k->id = ci->id;
+	snprintf(k->subject, sizeof(k->subject), "%s", ci->subject);
+	return 0;
+}
+
+/*
+ * What cm-ra's Search tab does: open the CMDB and show the first page (the
+ * rows of two screens), page on with keyset paging, and jump to the end.
+ */
+static int
+ra_pages(const char *cmdb, const char *pinfile)
+{
+	struct cm_ctx *ctx = NULL;
+	struct cm_cert_filter flt;
+	struct keyset k;
+	struct clock_pair c;
+	double t, sum = 0, max = 0;
+	int i, rc, n = 0;
+
+	for (i = 0; i < 20; i++) {
+		clock_start(&c);
+		if (open_cmdb(cmdb, pinfile, NULL, &ctx) != 0)
+			return 1;
+		memset(&flt, 0, sizeof(flt));
+		memset(&k, 0, sizeof(k));
+		flt.expiring_days = -1;
+		flt.limit = RA_PAGE * 2;
+		rc = cm_cert_list(ctx, &flt, keyset_cb, &k);
+		t = clock_stop(&c, NULL, NULL) * 1e3;
+		cm_ctx_free(ctx);
+		ctx = NULL;
+		if (rc != 0 || k.rows != RA_PAGE * 2) {
+			fprintf(stderr, "bench-issue: first page: %d rows\n",
+			    k.rows);
+			return 1;
+		}
+		sum += t;
+		if (t > max)
+			max = t;
+	}
+	printf("ra first page of %d rows, CMDB opened each time: 20 runs, "
+	    "mean %.3f ms, max %.3f ms\n", RA_PAGE * 2, sum / 20, max);
+	if (open_cmdb(cmdb, pinfile, NULL, &ctx) != 0)
+		return 1;
+	memset(&k, 0, sizeof(k));
+	sum = max = 0;
+	for (i = 0; i < 2000; i++) {
+		memset(&flt, 0, sizeof(flt));
+		flt.expiring_days = -1;
+		flt.limit = RA_PAGE;
+		flt.after_id = k.id;
+		k.rows = 0;
+		clock_start(&c);
+		rc = cm_cert_list(ctx, &flt, keyset_cb, &k);
+		t = clock_stop(&c, NULL, NULL) * 1e3;
+		if (rc != 0 || k.rows != RA_PAGE || k.order_bad) {
+			fprintf(stderr, "bench-issue: page %d: %d rows\n", i,
+			    k.rows);
+			cm_ctx_free(ctx);
+			return 1;
+		}
+		n += k.rows;
+		sum += t;
+		if (t > max)
+			max = t;
+	}
+	printf("ra next page of %d (keyset): 2000 pages, %d rows, mean %.3f "
+	    "ms, max %.3f ms\n", RA_PAGE, n, sum / 2000, max);
+	memset(&flt, 0, sizeof(flt));
+	memset(&k, 0, sizeof(k));
+	flt.expiring_days = -1;
+	flt.limit = RA_PAGE * 2;
+	flt.backward = 1;
+	clock_start(&c);
+	rc = cm_cert_list(ctx, &flt, keyset_cb, &k);
+	t = clock_stop(&c, NULL, NULL) * 1e3;
+	printf("ra last page (End) of %d rows: %.3f ms\n", k.rows, t);
+	cm_ctx_free(ctx);
+	return rc != 0;
+}
+
 static int
 cmd_lookup(const char *cmdb, const char *pinfile, const char *ca)
 {
@@ -578,7 +678,9 @@ cmd_lookup(const char *cmdb, const char *pinfile, const char *ca)
 	printf("subject prefix page of %d: %d pages, mean %.3f ms, max %.3f "
 	    "ms, mean %.1f rows per page\n", PAGE, LOOKUPS, sum / LOOKUPS, max,
 	    (double)rows / LOOKUPS);
-	ret = 0;
+	cm_ctx_free(ctx);
+	ctx = NULL;
+	ret = ra_pages(cmdb, pinfile);
 out:
 	cm_ctx_free(ctx);
 	free(s);

@@ -194,6 +194,8 @@ typedef int (*cm_cert_procedure_cb)(void *,
     const struct cm_cert_procedure_info *);
 int	cm_cert_procedure_create(struct cm_ctx *,
 	    const struct cm_cert_procedure_req *);
+int	cm_cert_procedure_modify(struct cm_ctx *,
+	    const struct cm_cert_procedure_req *);
 int	cm_cert_procedure_list(struct cm_ctx *, const char *,
 	    cm_cert_procedure_cb, void *);
 const char *const *cm_formats(void);
@@ -451,6 +453,8 @@ typedef int (*cm_officer_profile_cb)(void *,
     const struct cm_officer_profile_info *);
 typedef int (*cm_officer_cb)(void *, const struct cm_officer_info *);
 int	cm_officer_profile_create(struct cm_ctx *,
+	    const struct cm_officer_profile_req *);
+int	cm_officer_profile_modify(struct cm_ctx *,
 	    const struct cm_officer_profile_req *);
 int	cm_officer_profile_list(struct cm_ctx *, const char *,
 	    cm_officer_profile_cb, void *);

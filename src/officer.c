@@ -228,30 +228,36 @@ out:
 }
 
 /* Create an officer profile, as a policy change. */
-int
-cm_officer_profile_create(struct cm_ctx *ctx,
-    const struct cm_officer_profile_req *req)
+static int
+profile_request(struct cm_ctx *ctx, const struct cm_officer_profile_req *req,
+    const char *type)
 {
 	struct change *ch = NULL;
 	char *norm = NULL;
 	int64_t id;
-	int rc;
+	int rc, modify = strcmp(type, "officer-profile.modify") == 0;
 
 	if (req->name == NULL || *req->name == '\0') {
 		rc = cm_err(ctx, CM_ERR_INVAL, "officer profile: a name is "
 		    "required");
 		goto out;
 	}
-	if (store_int(ctx, &id, "SELECT id FROM officer_profiles WHERE name = "
-	    "?", "t", req->name) == 0) {
+	rc = store_int(ctx, &id, "SELECT id FROM officer_profiles WHERE name = "
+	    "?", "t", req->name);
+	if (rc == 0 && !modify) {
 		rc = cm_err(ctx, CM_ERR_EXISTS, "officer profile \"%s\" already "
 		    "exists", req->name);
 		goto out;
-	}
+	} else if (rc == CM_ERR_NOTFOUND && modify) {
+		rc = cm_err(ctx, rc, "officer profile \"%s\" not found",
+		    req->name);
+		goto out;
+	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+		goto out;
 	if ((rc = perm_list_check(ctx, req->name, req->permissions, &norm)) !=
 	    0)
 		goto out;
-	if ((ch = change_new("officer-profile.create")) == NULL ||
+	if ((ch = change_new(type)) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "permissions", norm) != 0) {
 		rc = CM_ERR_NOMEM;
@@ -264,7 +270,27 @@ cm_officer_profile_create(struct cm_ctx *ctx,
 out:
 	change_free(ch);
 	free(norm);
-	return audit_done(ctx, rc, "officer-profile.create", req->name);
+	return audit_done(ctx, rc, type, req->name);
+}
+
+/* Create an officer profile, as a policy change. */
+int
+cm_officer_profile_create(struct cm_ctx *ctx,
+    const struct cm_officer_profile_req *req)
+{
+	return profile_request(ctx, req, "officer-profile.create");
+}
+
+/*
+ * Change the permissions of an officer profile, as a policy change.  The
+ * change is refused when it would leave fewer than two officers who may
+ * administer policy: four-eye control, once on, stays on.
+ */
+int
+cm_officer_profile_modify(struct cm_ctx *ctx,
+    const struct cm_officer_profile_req *req)
+{
+	return profile_request(ctx, req, "officer-profile.modify");
 }
 
 /* Apply officer-profile.create (also from an imported policy). */
@@ -281,6 +307,24 @@ officer_profile_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if ((rc = perm_list_check(ctx, change_get(ch, "name"),
 	    change_get(ch, "permissions"), &norm)) != 0)
 		return rc;
+	if (strcmp(change_type(ch), "officer-profile.modify") == 0) {
+		int64_t before, after;
+
+		if ((rc = officer_enforced(ctx, &before)) == 0 &&
+		    (rc = store_exec(ctx, "UPDATE officer_profiles SET "
+		    "permissions = ? WHERE name = ?", "tt", norm,
+		    change_get(ch, "name"))) == 0 && store_changes(ctx) != 1)
+			rc = cm_err(ctx, CM_ERR_NOTFOUND, "officer profile "
+			    "\"%s\" not found", change_get(ch, "name"));
+		if (rc == 0 && (rc = officer_enforced(ctx, &after)) == 0 &&
+		    before && !after)
+			rc = cm_err(ctx, CM_ERR_POLICY, "officer profile \"%s\": "
+			    "without policy it leaves fewer than two officers "
+			    "who may administer policy, and four-eye control "
+			    "needs two", change_get(ch, "name"));
+		free(norm);
+		return rc;
+	}
 	rc = store_exec(ctx, "INSERT INTO officer_profiles (name, "
 	    "permissions, created) VALUES (?, ?, ?)", "tti",
 	    change_get(ch, "name"), norm, (int64_t)time(NULL));

@@ -144,9 +144,9 @@ ca_pathlen_check(struct cm_ctx *ctx, const char *proc, const char *ca,
  * Create a certificate procedure, as a policy change.  Every setting is
  * checked against the format here, so the change holds only valid ones.
  */
-int
-cm_cert_procedure_create(struct cm_ctx *ctx,
-    const struct cm_cert_procedure_req *req)
+static int
+procedure_request(struct cm_ctx *ctx, const struct cm_cert_procedure_req *req,
+    const char *type)
 {
 	const struct format *f;
 	struct change *ch = NULL;
@@ -162,12 +162,19 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 		    "is required");
 		goto out;
 	}
-	if (store_int(ctx, &id, "SELECT id FROM procedures WHERE name = ?",
-	    "t", req->name) == 0) {
+	rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE name = ?",
+	    "t", req->name);
+	if (rc == 0 && strcmp(type, "cert-procedure.create") == 0) {
 		rc = cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
 		    "already exists", req->name);
 		goto out;
-	}
+	} else if (rc == CM_ERR_NOTFOUND && strcmp(type,
+	    "cert-procedure.modify") == 0) {
+		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
+		    req->name);
+		goto out;
+	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+		goto out;
 	if (req->ca == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
 		    "an issuing CA is required", req->name);
@@ -228,7 +235,7 @@ cm_cert_procedure_create(struct cm_ctx *ctx,
 	if (format_is_ca(f) && (rc = ca_pathlen_check(ctx, req->name, req->ca,
 	    fields)) != 0)
 		goto out;
-	if ((ch = change_new("cert-procedure.create")) == NULL ||
+	if ((ch = change_new(type)) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "ca", req->ca) != 0 ||
 	    change_set(ch, "format", req->format) != 0 ||
@@ -255,7 +262,92 @@ out:
 	free(eku);
 	free(keys);
 	change_free(ch);
-	return audit_done(ctx, rc, "cert-procedure.create", req->name);
+	return audit_done(ctx, rc, type, req->name);
+}
+
+/* Create a certificate procedure, as a policy change. */
+int
+cm_cert_procedure_create(struct cm_ctx *ctx,
+    const struct cm_cert_procedure_req *req)
+{
+	return procedure_request(ctx, req, "cert-procedure.create");
+}
+
+struct pcur {
+	char	*ca, *format, *ku, *eku, *validity, *digest, *chain, *keys;
+	char	*fields;
+	int	 found;
+};
+
+static int
+pcur_cb(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	struct pcur *c = arg;
+
+	c->found = 1;
+	if ((c->ca = cm_strdup(pi->ca)) == NULL ||
+	    (c->format = cm_strdup(pi->format)) == NULL ||
+	    (c->ku = cm_strdup(pi->key_usage)) == NULL ||
+	    (c->eku = cm_strdup(pi->eku)) == NULL ||
+	    (c->validity = cm_strdup(pi->validity)) == NULL ||
+	    (c->digest = cm_strdup(pi->digest)) == NULL ||
+	    (c->chain = cm_strdup(pi->chain)) == NULL ||
+	    (c->keys = cm_strdup(pi->allow_keys)) == NULL ||
+	    (c->fields = cm_strdup(pi->fields)) == NULL)
+		return CM_ERR_NOMEM;
+	return 0;
+}
+
+/*
+ * Change a certificate procedure, as a policy change: what req leaves NULL
+ * keeps its value (fields: a NULL array keeps them, an empty one clears
+ * them).  The rules of create apply to the result.  Certificates already
+ * issued do not change.
+ */
+int
+cm_cert_procedure_modify(struct cm_ctx *ctx,
+    const struct cm_cert_procedure_req *req)
+{
+	struct cm_cert_procedure_req m = *req;
+	struct pcur c;
+	char **fv = NULL;
+	size_t nf = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (req->name == NULL || *req->name == '\0')
+		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure: a name "
+		    "is required");
+	if ((rc = cm_cert_procedure_list(ctx, req->name, pcur_cb, &c)) != 0)
+		goto out;
+	m.ca = cm_def(req->ca, c.ca);
+	m.format = cm_def(req->format, c.format);
+	m.key_usage = cm_def(req->key_usage, c.ku);
+	m.eku = req->eku != NULL ? req->eku : c.eku;
+	m.validity = cm_def(req->validity, c.validity);
+	m.digest = cm_def(req->digest, c.digest);
+	m.chain = cm_def(req->chain, c.chain);
+	m.allow_keys = cm_def(req->allow_keys, c.keys);
+	if (req->fields == NULL) {
+		if (c.fields[0] != '\0' &&
+		    (rc = cm_split(c.fields, '\n', &fv, &nf)) != 0)
+			goto out;
+		m.fields = (const char * const *)fv;
+		m.nfields = nf;
+	}
+	rc = procedure_request(ctx, &m, "cert-procedure.modify");
+out:
+	cm_split_free(fv, nf);
+	free(c.ca);
+	free(c.format);
+	free(c.ku);
+	free(c.eku);
+	free(c.validity);
+	free(c.digest);
+	free(c.chain);
+	free(c.keys);
+	free(c.fields);
+	return rc;
 }
 
 /* Apply cert-procedure.create. */
@@ -263,7 +355,8 @@ int
 procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
 	int64_t ca_id, other;
-	int rc;
+	int rc, modify = strcmp(change_type(ch), "cert-procedure.modify") ==
+	    0;
 
 	if (change_get(ch, "name") == NULL || change_get(ch, "format") == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "cert-procedure.create: name "
@@ -287,10 +380,16 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		    "not take", change_get(ch, "name"));
 	if ((rc = ca_lookup(ctx, change_get(ch, "ca"), &ca_id)) != 0)
 		return rc;
-	if (store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",
-	    "t", change_get(ch, "name")) == 0)
+	rc = store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",
+	    "t", change_get(ch, "name"));
+	if (rc == 0 && !modify)
 		return cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
 		    "already exists", change_get(ch, "name"));
+	if (rc == CM_ERR_NOTFOUND && modify)
+		return cm_err(ctx, rc, "certificate procedure \"%s\" not found",
+		    change_get(ch, "name"));
+	if (rc != 0 && rc != CM_ERR_NOTFOUND)
+		return rc;
 	if (store_int(ctx, &other, "SELECT id FROM cas WHERE id = ? AND state "
 	    "= 'active'", "i", ca_id) != 0)
 		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
@@ -300,6 +399,16 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    (rc = ca_pathlen_check(ctx, change_get(ch, "name"),
 	    change_get(ch, "ca"), change_get(ch, "fields"))) != 0)
 		return rc;
+	if (modify)
+		return store_exec(ctx, "UPDATE procedures SET ca_id = ?2, format "
+		    "= ?3, key_usage = ?4, eku = ?5, validity = ?6, digest = ?7, "
+		    "chain = ?8, allow_keys = ?9, fields = ?10 WHERE name = ?1",
+		    "tit" "ttt" "ttt" "t", change_get(ch, "name"), ca_id,
+		    change_get(ch, "format"), cm_def(change_get(ch,
+		    "key-usage"), ""), cm_def(change_get(ch, "eku"), ""),
+		    change_get(ch, "validity"), change_get(ch, "digest"),
+		    change_get(ch, "chain"), change_get(ch, "allow-keys"),
+		    cm_def(change_get(ch, "fields"), ""));
 	return store_exec(ctx, "INSERT INTO procedures (name, ca_id, format, "
 	    "key_usage, eku, validity, digest, chain, allow_keys, fields, "
 	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 43
+plan 48
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -25,9 +25,9 @@ second_officer() {
 	tui_wait "Who signs the change?" || return 1
 	tui_keys Enter
 	tui_wait "Second officer: log in to sign" || return 1
-	tui_type "$B/officer-2.p12"
+	tui_type "$B/officer-${1:-2}.p12"
 	tui_keys Tab
-	tui_type "$PIN2"
+	if [ "${1:-2}" = 1 ]; then tui_type "$PIN1"; else tui_type "$PIN2"; fi
 	tui_keys Enter
 }
 
@@ -141,9 +141,25 @@ tui_see "the change is signed" "$ cmctl change sign"
 run cmb officer-profile show Auditors
 like "the profile exists now" "$(cat "$T/out")" "audit"
 
+# --- modify: the profile's permissions, officer 1 signing second ------------------
+
+tui_keys Up Up
+tui_see "back at Officer profiles" "Auditors"
+tui_keys Home m
+tui_see "m opens the modify dialog, filled in" "Modify officer profile \"Auditors\""
+tui_see "... with the permissions now" "audit"
+tui_keys Down C-u
+tui_type "audit,revoke"
+tui_keys F2
+second_officer 1
+tui_see "the modification's cmctl command" \
+    "$ cmctl officer-profile modify -n Auditors --permissions audit,revoke"
+like "the profile has the new permissions" \
+    "$(cmb officer-profile show Auditors)" "audit,revoke"
+
 # --- the audit log: filter and verify -----------------------------------------------
 
-tui_keys Down Down
+tui_keys Down Down Down Down
 tui_see "the audit log" "Seq    Time"
 tui_keys /
 tui_see "the filter dialog" "Filter the audit log"

@@ -439,11 +439,55 @@ proc_create_fn(struct cm_ctx *ctx, const void *req)
 	return cm_cert_procedure_create(ctx, req);
 }
 
+static int
+proc_modify_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_cert_procedure_modify(ctx, req);
+}
+
 enum { P_NAME, P_CA, P_FORMAT, P_KU, P_EKU, P_VALIDITY, P_DIGEST, P_CHAIN,
     P_KEYS, P_FIELDS, P_NFIELDS };
 
+static void	proc_form(struct tui *, const char *);
+
+/* Fill the procedure dialog with what the procedure is now. */
+static int
+proc_fill(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	struct tui_field *f = arg;
+	char *p;
+
+	snprintf(f[P_CA].value, sizeof(f[0].value), "%s", pi->ca);
+	snprintf(f[P_FORMAT].value, sizeof(f[0].value), "%s", pi->format);
+	snprintf(f[P_KU].value, sizeof(f[0].value), "%s", pi->key_usage);
+	snprintf(f[P_EKU].value, sizeof(f[0].value), "%s", pi->eku != NULL ?
+	    pi->eku : "");
+	snprintf(f[P_VALIDITY].value, sizeof(f[0].value), "%s", pi->validity);
+	snprintf(f[P_DIGEST].value, sizeof(f[0].value), "%s", pi->digest);
+	snprintf(f[P_CHAIN].value, sizeof(f[0].value), "%s", pi->chain);
+	snprintf(f[P_KEYS].value, sizeof(f[0].value), "%s", pi->allow_keys);
+	snprintf(f[P_FIELDS].value, sizeof(f[0].value), "%s", pi->fields !=
+	    NULL ? pi->fields : "");
+	for (p = f[P_FIELDS].value; (p = strchr(p, '\n')) != NULL; )
+		*p = ';';
+	return 0;
+}
+
 static void
 proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	proc_form(t, NULL);
+}
+
+static void
+proc_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	proc_form(t, r->key);
+}
+
+/* The Certificate Procedure Request: a new one, or modify the named one. */
+static void
+proc_form(struct tui *t, const char *modify)
 {
 	static const char *const digests[] = { "sha256", "sha384", "sha512",
 	    NULL };
@@ -452,7 +496,8 @@ proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	struct cm_cert_procedure_req req;
 	struct tui_names cas;
 	struct tui_cmd cmd;
-	char **fields = NULL, *p, *save = NULL, copy[512];
+	char **fields = NULL, *p, *save = NULL, copy[512], title[300];
+	static const char *none[1];
 	size_t nf = 0;
 	int rc;
 
@@ -490,8 +535,23 @@ proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[P_KEYS].label = "Allowed keys";
 	f[P_KEYS].help = "A comma list of key types; empty: the format's";
 	f[P_FIELDS].label = "Fields";
-	f[P_FIELDS].help = "KEY=VALUE; KEY=VALUE ... (fixed subject fields)";
-	while (tui_form(t, "Certificate Procedure Request", f, P_NFIELDS)) {
+	f[P_FIELDS].help = "KEY=VALUE; KEY=VALUE ... (certificate-policy, "
+	    "ocsp-url, pathlen, challenge-password)";
+	snprintf(title, sizeof(title), "Certificate Procedure Request");
+	if (modify != NULL) {
+		snprintf(title, sizeof(title), "Modify certificate procedure "
+		    "\"%.200s\"", modify);
+		snprintf(f[P_NAME].value, sizeof(f[0].value), "%s", modify);
+		f[P_NAME].kind = TUI_NOTE;
+		f[P_NAME].label = title;
+		if ((rc = cm_cert_procedure_list(tui_ctx(t), modify, proc_fill,
+		    f)) != 0) {
+			tui_error(t, rc);
+			tui_names_free(&cas);
+			return;
+		}
+	}
+	while (tui_form(t, title, f, P_NFIELDS)) {
 		memset(&req, 0, sizeof(req));
 		req.name = f[P_NAME].value;
 		req.ca = f[P_CA].value;
@@ -503,7 +563,8 @@ proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		req.chain = f[P_CHAIN].value;
 		req.allow_keys = f[P_KEYS].value[0] ? f[P_KEYS].value : NULL;
 		memset(&cmd, 0, sizeof(cmd));
-		tui_cmd_word(&cmd, "cert-procedure create");
+		tui_cmd_word(&cmd, modify != NULL ? "cert-procedure modify" :
+		    "cert-procedure create");
 		tui_cmd_add(&cmd, "-n", req.name);
 		tui_cmd_add(&cmd, "--ca", req.ca);
 		tui_cmd_add(&cmd, "--format", req.format);
@@ -531,9 +592,13 @@ proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 			fields[nf++] = p;
 			tui_cmd_add(&cmd, "--field", p);
 		}
-		req.fields = (const char * const *)fields;
+		req.fields = fields != NULL ? (const char * const *)fields :
+		    none;
 		req.nfields = nf;
-		if (awb_submit(t, proc_create_fn, &req, &cmd) >= 0)
+		if (modify != NULL && nf == 0)
+			tui_cmd_word(&cmd, "--no-fields");
+		if (awb_submit(t, modify != NULL ? proc_modify_fn :
+		    proc_create_fn, &req, &cmd) >= 0)
 			break;
 	}
 	free(fields);
@@ -542,6 +607,8 @@ proc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 
 static const struct tui_action proc_actions[] = {
 	{ 'n', "n", "New", "a Certificate Procedure Request", 0, proc_new },
+	{ 'm', "m", "Modify", "change the procedure (a policy change)", 1,
+	    proc_modify },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 
@@ -748,33 +815,81 @@ prof_create_fn(struct cm_ctx *ctx, const void *req)
 	return cm_officer_profile_create(ctx, req);
 }
 
+static int
+prof_modify_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_officer_profile_modify(ctx, req);
+}
+
+static int
+prof_fill(void *arg, const struct cm_officer_profile_info *pi)
+{
+	struct tui_field *f = arg;
+
+	snprintf(f[1].value, sizeof(f[1].value), "%s", pi->permissions);
+	return 0;
+}
+
+/* The Officer Profile Request: a new one, or modify the named one. */
 static void
-prof_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+prof_form(struct tui *t, const char *modify)
 {
 	struct tui_field f[2];
 	struct cm_officer_profile_req req;
 	struct tui_cmd cmd;
+	char title[300];
+	int rc;
 
 	memset(f, 0, sizeof(f));
 	f[0].label = "Name";
 	f[0].required = 1;
+	f[0].check = awb_check_name;
 	f[1].label = "Permissions";
 	f[1].required = 1;
 	f[1].help = "Comma list of policy, issue, revoke, recover, audit";
-	while (tui_form(t, "Officer Profile Request", f, 2)) {
+	snprintf(title, sizeof(title), "Officer Profile Request");
+	if (modify != NULL) {
+		snprintf(title, sizeof(title), "Modify officer profile "
+		    "\"%.200s\"", modify);
+		snprintf(f[0].value, sizeof(f[0].value), "%s", modify);
+		f[0].kind = TUI_NOTE;
+		f[0].label = title;
+		if ((rc = cm_officer_profile_list(tui_ctx(t), modify, prof_fill,
+		    f)) != 0) {
+			tui_error(t, rc);
+			return;
+		}
+	}
+	while (tui_form(t, title, f, 2)) {
 		req.name = f[0].value;
 		req.permissions = f[1].value;
 		memset(&cmd, 0, sizeof(cmd));
-		tui_cmd_word(&cmd, "officer-profile create");
+		tui_cmd_word(&cmd, modify != NULL ? "officer-profile modify" :
+		    "officer-profile create");
 		tui_cmd_add(&cmd, "-n", req.name);
 		tui_cmd_add(&cmd, "--permissions", req.permissions);
-		if (awb_submit(t, prof_create_fn, &req, &cmd) >= 0)
+		if (awb_submit(t, modify != NULL ? prof_modify_fn :
+		    prof_create_fn, &req, &cmd) >= 0)
 			break;
 	}
 }
 
+static void
+prof_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	prof_form(t, NULL);
+}
+
+static void
+prof_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	prof_form(t, r->key);
+}
+
 static const struct tui_action prof_actions[] = {
 	{ 'n', "n", "New", "an Officer Profile Request", 0, prof_new },
+	{ 'm', "m", "Modify", "change the profile's permissions (a policy "
+	    "change)", 1, prof_modify },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 

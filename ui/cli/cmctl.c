@@ -43,6 +43,11 @@ const struct cli_cmd cli_cmds[] = {
 	    "[--eku LIST] [--validity 365d] [--digest sha256|sha384|sha512] "
 	    "[--chain none|ca|full] [--allow-keys LIST] [--field KEY=VALUE]...",
 	    1 },
+	{ "cert-procedure", "modify", cmd_procedure_create, "cert-procedure "
+	    "modify -n NAME [--ca CA] [--format FORMAT] [--key-usage LIST] "
+	    "[--eku LIST] [--validity 365d] [--digest sha256|sha384|sha512] "
+	    "[--chain none|ca|full] [--allow-keys LIST] [--field KEY=VALUE... | "
+	    "--no-fields]", 1 },
 	{ "cert-procedure", "list", cmd_procedure_list, "cert-procedure list",
 	    1 },
 	{ "cert-procedure", "show", cmd_procedure_show, "cert-procedure show "
@@ -71,6 +76,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "token", "revoke", cmd_token_revoke, "token revoke ID -r REASON", 1 },
 	{ "officer-profile", "create", cmd_officer_profile_create,
 	    "officer-profile create -n NAME --permissions LIST", 1 },
+	{ "officer-profile", "modify", cmd_officer_profile_create,
+	    "officer-profile modify -n NAME --permissions LIST", 1 },
 	{ "officer-profile", "list", cmd_officer_profile_list,
 	    "officer-profile list", 1 },
 	{ "officer-profile", "show", cmd_officer_profile_show,

@@ -10,6 +10,7 @@
 
 enum { O_PERMS = 256, O_CERT, O_PROFILE };
 
+/* officer-profile create, and modify (new permissions). */
 int
 cmd_officer_profile_create(struct cli *cli, int argc, char **argv)
 {
@@ -19,7 +20,7 @@ cmd_officer_profile_create(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_officer_profile_req req;
-	int ch, rc;
+	int ch, rc, modify = strcmp(argv[0], "modify") == 0;
 
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
@@ -28,17 +29,20 @@ cmd_officer_profile_create(struct cli *cli, int argc, char **argv)
 		case 'n': req.name = optarg; break;
 		case O_PERMS: req.permissions = optarg; break;
 		default:
-			return cli_usage_error("officer-profile create: unknown "
-			    "option or missing argument \"%s\"",
+			return cli_usage_error("officer-profile %s: unknown "
+			    "option or missing argument \"%s\"", argv[0],
 			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc || req.name == NULL || req.permissions == NULL)
-		return cli_usage_error("officer-profile create -n NAME "
-		    "--permissions LIST");
-	if ((rc = cm_officer_profile_create(cli->ctx, &req)) != 0)
+		return cli_usage_error("officer-profile %s -n NAME "
+		    "--permissions LIST", argv[0]);
+	rc = modify ? cm_officer_profile_modify(cli->ctx, &req) :
+	    cm_officer_profile_create(cli->ctx, &req);
+	if (rc != 0)
 		return cli_fail(cli, rc);
-	cli_info(cli, "officer profile \"%s\" created", req.name);
+	cli_info(cli, "officer profile \"%s\" %s", req.name, modify ?
+	    "modified" : "created");
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * cmd-procedure.c: cmctl cert-procedure create|list|show.
+ * cmd-procedure.c: cmctl cert-procedure create|modify|list|show.
  */
 #include "config.h"
 
@@ -9,8 +9,9 @@
 #include "cli.h"
 
 enum { O_CA = 256, O_FORMAT, O_KU, O_EKU, O_VALIDITY, O_DIGEST, O_CHAIN,
-    O_KEYS, O_FIELD };
+    O_KEYS, O_FIELD, O_NOFIELDS };
 
+/* cert-procedure create, and modify: the same options, all optional. */
 int
 cmd_procedure_create(struct cli *cli, int argc, char **argv)
 {
@@ -25,11 +26,13 @@ cmd_procedure_create(struct cli *cli, int argc, char **argv)
 		{ "chain",	required_argument, NULL, O_CHAIN },
 		{ "allow-keys",	required_argument, NULL, O_KEYS },
 		{ "field",	required_argument, NULL, O_FIELD },
+		{ "no-fields",	no_argument,	   NULL, O_NOFIELDS },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char *none[1];
 	struct cm_cert_procedure_req req;
 	const char **fields = NULL, **nf;
-	int ch, rc;
+	int ch, rc, modify = strcmp(argv[0], "modify") == 0, nofields = 0;
 
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
@@ -54,25 +57,41 @@ cmd_procedure_create(struct cli *cli, int argc, char **argv)
 			fields = nf;
 			fields[req.nfields++] = optarg;
 			break;
+		case O_NOFIELDS:
+			if (modify) {
+				nofields = 1;
+				break;
+			}
+			/* FALLTHROUGH */
 		default:
 			free(fields);
-			return cli_usage_error("cert-procedure create: unknown "
-			    "option or missing argument \"%s\"",
+			return cli_usage_error("cert-procedure %s: unknown "
+			    "option or missing argument \"%s\"", argv[0],
 			    argv[optind - 1]);
 		}
 	}
-	req.fields = fields;
-	if (optind != argc || req.name == NULL || req.ca == NULL ||
-	    req.format == NULL) {
+	/* modify: no --field keeps the fields, --no-fields clears them. */
+	req.fields = fields != NULL ? fields : nofields || !modify ? none :
+	    NULL;
+	if (nofields && fields != NULL) {
 		free(fields);
-		return cli_usage_error("cert-procedure create -n NAME --ca CA "
-		    "--format FORMAT");
+		return cli_usage_error("cert-procedure modify: --field or "
+		    "--no-fields, not both");
 	}
-	rc = cm_cert_procedure_create(cli->ctx, &req);
+	if (optind != argc || req.name == NULL || (!modify && (req.ca ==
+	    NULL || req.format == NULL))) {
+		free(fields);
+		return cli_usage_error(modify ? "cert-procedure modify -n NAME "
+		    "[options of create]" : "cert-procedure create -n NAME --ca "
+		    "CA --format FORMAT");
+	}
+	rc = modify ? cm_cert_procedure_modify(cli->ctx, &req) :
+	    cm_cert_procedure_create(cli->ctx, &req);
 	free(fields);
 	if (rc != 0)
 		return cli_fail(cli, rc);
-	cli_info(cli, "certificate procedure \"%s\" created", req.name);
+	cli_info(cli, "certificate procedure \"%s\" %s", req.name, modify ?
+	    "modified" : "created");
 	return 0;
 }
 

@@ -395,11 +395,8 @@ form_build(struct fstate *s, const char *title, size_t cur)
 	if ((s->fields = calloc(s->n + 1, sizeof(*s->fields))) == NULL)
 		return -1;
 	for (i = 0, row = 0; i < s->n; i++, row++) {
-		if (s->f[i].kind == TUI_NOTE) {
-			tui_put(s->d.win, 1 + row, 2, s->d.w - 4, s->f[i].label,
-			    A_BOLD);
-			continue;
-		}
+		if (s->f[i].kind == TUI_NOTE)
+			continue;	/* drawn once the form is posted */
 		tui_put(s->d.win, 1 + row, 2, s->labelw, s->f[i].label,
 		    A_NORMAL);
 		if ((s->fields[i] = new_field(1, fw, row, 0, 0, 0)) == NULL)
@@ -445,6 +442,10 @@ form_build(struct fstate *s, const char *title, size_t cur)
 	set_form_win(s->form, s->d.win);
 	set_form_sub(s->form, s->sub);
 	post_form(s->form);
+	for (i = 0; i < s->n; i++)
+		if (s->f[i].kind == TUI_NOTE)
+			tui_put(s->d.win, 1 + (int)i, 2, s->d.w - 4,
+			    s->f[i].label, A_BOLD);
 	if (s->fields[cur] != NULL)
 		set_current_field(s->form, s->fields[cur]);
 	curs_set(1);

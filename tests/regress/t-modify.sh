@@ -1,0 +1,43 @@
+#!/bin/sh
+# t-modify.sh: modifying policy objects is a policy change like any other:
+# two officers sign it, at once or in two steps; a profile change that
+# would end four-eye control is refused; audit verify checks it all.
+# shellcheck source=tests/regress/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+plan 13
+
+B=$T/boot
+run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
+    "C=SE,O=Modify"
+[ "$RC" -eq 0 ] || die "the bootstrap ceremony failed"
+CM_DB=$B/cm.db
+cmb() { "$CMCTL" -c "$B/cm.conf" -d "$CM_DB" "$@"; }
+o1() { cmb --officer "$B/officer-1.p12" --officer-pin-file "$B/officer-1.p12.pin" "$@"; }
+o2() { cmb --officer "$B/officer-2.p12" --officer-pin-file "$B/officer-2.p12.pin" "$@"; }
+check "a profile to modify" o1 officer-profile create -n Late --permissions audit
+id=$(sqlite3 "$CM_DB" "SELECT max(id) FROM changes WHERE state = 'pending'")
+check "... signed by officer 2" o2 change sign "$id"
+
+# --- modify: a policy change like any other ---------------------------------------------
+
+o12() { o1 --officer "$B/officer-2.p12" --officer-pin-file "$B/officer-2.p12.pin" "$@"; }
+check "two officers modify a certificate procedure at once" \
+    o12 cert-procedure modify -n "Officer certificates" --validity 2y
+like "... and it has the new validity" \
+    "$(cmb cert-procedure show "Officer certificates")" "Validity: 2y"
+check "one officer's modify waits for the second" \
+    o1 officer-profile modify -n Late --permissions audit,revoke
+like "... pending" "$(cat "$T/out")" "is pending"
+id=$(sqlite3 "$CM_DB" "SELECT max(id) FROM changes WHERE state = 'pending'")
+check "officer 2 signs it" o2 change sign "$id"
+like "... and the profile has the new permissions" \
+    "$(cmb officer-profile show Late)" "audit,revoke"
+check_refused 4 'four-eye control needs two' \
+    "taking policy from the officers' profile is refused: exit 4" \
+    o12 officer-profile modify -n "Security officers" --permissions issue
+check_refused 5 'not found' "modifying an unknown procedure: exit 5" \
+    o12 cert-procedure modify -n Nothing --validity 1y
+check "audit verify after the modifications" cmb audit verify
+
+done_testing
