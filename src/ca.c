@@ -991,3 +991,130 @@ cm_ca_export(struct cm_ctx *ctx, const char *name, int chain,
 	}
 	return rc;
 }
+
+/* The CRL settings of a CA, checked as ca create checks them. */
+static int
+ca_settings_check(struct cm_ctx *ctx, const char *name, const char *crl_s,
+    const char *delta_s, const char *cdp, const char *aia)
+{
+	long crl, delta;
+	int rc;
+
+	crl = cm_duration_seconds(crl_s);
+	if (crl <= 0)
+		return cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": CRL interval \"%s\" "
+		    "is not a positive duration", name, crl_s);
+	delta = strcmp(delta_s, "0") == 0 ? 0 : cm_duration_seconds(delta_s);
+	if (delta < 0)
+		return cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": delta interval "
+		    "\"%s\" is not a duration", name, delta_s);
+	if (delta >= crl)
+		return cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": the delta CRL "
+		    "interval must be shorter than the CRL interval", name);
+	if ((rc = url_check(ctx, name, "CDP", *cdp != '\0' ? cdp : NULL)) !=
+	    0 || (rc = url_check(ctx, name, "AIA", *aia != '\0' ? aia : NULL))
+	    != 0)
+		return rc;
+	return 0;
+}
+
+struct ca_now {
+	long	 crl;
+	long	 delta;
+	char	*cdp;
+	char	*aia;
+	char	 state[16];
+	int	 found;
+};
+
+static int
+ca_now_cb(void *arg, const struct cm_ca_info *ci)
+{
+	struct ca_now *n = arg;
+
+	n->found = 1;
+	n->crl = ci->crl_interval;
+	n->delta = ci->delta_interval;
+	snprintf(n->state, sizeof(n->state), "%s", ci->state);
+	if ((n->cdp = cm_strdup(ci->cdp != NULL ? ci->cdp : "")) == NULL ||
+	    (n->aia = cm_strdup(ci->aia != NULL ? ci->aia : "")) == NULL)
+		return CM_ERR_NOMEM;
+	return 0;
+}
+
+/*
+ * Change the CRL settings of a CA: CRL and delta CRL intervals, CDP and
+ * AIA (what req leaves NULL is kept; an empty CDP or AIA removes it), as a
+ * policy change.  Certificates and CRLs already issued do not change.  A
+ * revoked CA is not changed.
+ */
+int
+cm_ca_modify(struct cm_ctx *ctx, const struct cm_ca_req *req)
+{
+	struct ca_now n;
+	struct change *ch = NULL;
+	char crl[32], delta[32];
+	const char *name = req->name != NULL ? req->name : "";
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	if ((rc = cm_ca_list(ctx, name, ca_now_cb, &n)) != 0)
+		goto out;
+	if (strcmp(n.state, "revoked") == 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is revoked: its "
+		    "settings do not change", name);
+		goto out;
+	}
+	snprintf(crl, sizeof(crl), "%lds", n.crl);
+	snprintf(delta, sizeof(delta), "%lds", n.delta);
+	if (n.delta == 0)
+		snprintf(delta, sizeof(delta), "0");
+	if ((rc = ca_settings_check(ctx, name, cm_def(req->crl_interval, crl),
+	    cm_def(req->delta_interval, delta), req->cdp != NULL ? req->cdp :
+	    n.cdp, req->aia != NULL ? req->aia : n.aia)) != 0)
+		goto out;
+	if ((ch = change_new("ca.modify")) == NULL ||
+	    change_set(ch, "name", name) != 0 ||
+	    change_set(ch, "crl-interval", cm_def(req->crl_interval, crl)) !=
+	    0 || change_set(ch, "delta-interval", cm_def(req->delta_interval,
+	    delta)) != 0 || change_set(ch, "cdp", req->cdp != NULL ? req->cdp :
+	    n.cdp) != 0 || change_set(ch, "aia", req->aia != NULL ? req->aia :
+	    n.aia) != 0) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	rc = change_submit(ctx, ch, name);
+	change_free(ch);
+	free(n.cdp);
+	free(n.aia);
+	return rc;
+out:
+	change_free(ch);
+	free(n.cdp);
+	free(n.aia);
+	return audit_done(ctx, rc, "ca.modify", name);
+}
+
+/* Apply ca.modify: the checks again, then the new settings. */
+int
+ca_apply_modify(struct cm_ctx *ctx, const struct change *ch)
+{
+	const char *name = cm_def(change_get(ch, "name"), "");
+	const char *crl = cm_def(change_get(ch, "crl-interval"), "");
+	const char *delta = cm_def(change_get(ch, "delta-interval"), "");
+	const char *cdp = cm_def(change_get(ch, "cdp"), "");
+	const char *aia = cm_def(change_get(ch, "aia"), "");
+	int rc;
+
+	if ((rc = ca_settings_check(ctx, name, crl, delta, cdp, aia)) != 0)
+		return rc;
+	rc = store_exec(ctx, "UPDATE cas SET crl_interval = ?, delta_interval "
+	    "= ?, cdp = NULLIF(?, ''), aia = NULLIF(?, '') WHERE name = ? AND "
+	    "state != 'revoked'", "iittt", (int64_t)cm_duration_seconds(crl),
+	    (int64_t)(strcmp(delta, "0") == 0 ? 0 :
+	    cm_duration_seconds(delta)), cdp, aia, name);
+	if (rc == 0 && store_changes(ctx) != 1)
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is revoked or gone: "
+		    "its settings do not change", name);
+	return rc;
+}

@@ -48,6 +48,7 @@ static const struct change_handler handlers[] = {
 	{ "ca.request",			ca_apply_create },
 	{ "ca.import",			ca_apply_import },
 	{ "ca.revoke",			ca_apply_revoke },
+	{ "ca.modify",			ca_apply_modify },
 	{ "cert-procedure.create",	procedure_apply_create },
 	{ "cert-procedure.modify",	procedure_apply_create },
 	{ "token-procedure.create",	token_procedure_apply_create },

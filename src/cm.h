@@ -156,6 +156,7 @@ int	cm_ca_request(struct cm_ctx *, const struct cm_ca_req *,
 int	cm_ca_import(struct cm_ctx *, const char *, const unsigned char *,
 	    size_t);
 int	cm_ca_revoke(struct cm_ctx *, const char *, const char *);
+int	cm_ca_modify(struct cm_ctx *, const struct cm_ca_req *);
 int	cm_ca_list(struct cm_ctx *, const char *, cm_ca_cb, void *);
 int	cm_ca_export(struct cm_ctx *, const char *, int, unsigned char **,
 	    size_t *);
@@ -311,7 +312,7 @@ struct cm_audit_filter {
 	time_t		 until;		/* 0: to the last record */
 	const char	*actor;		/* records whose actor contains this */
 	const char	*action;	/* records whose action starts so */
-	const char	*result;	/* "ok" or "failed" */
+	const char	*result;	/* "ok" or "refused" */
 	int		 limit;		/* 0: no limit */
 	int64_t		 after_seq;	/* keyset paging, as cm_cert_filter */
 	int		 backward;

@@ -183,6 +183,7 @@ int		 x509_append(unsigned char **, size_t *, const unsigned char *,
 int		 ca_apply_create(struct cm_ctx *, const struct change *);
 int		 ca_apply_import(struct cm_ctx *, const struct change *);
 int		 ca_apply_revoke(struct cm_ctx *, const struct change *);
+int		 ca_apply_modify(struct cm_ctx *, const struct change *);
 int		 ca_lookup(struct cm_ctx *, const char *, int64_t *);
 int		 ca_load(struct cm_ctx *, int64_t, X509 **, int64_t *, char *,
 		    size_t);
@@ -207,6 +208,7 @@ const char	*format_eku(const struct format *);
 /* procedure.c */
 struct procedure {
 	int64_t			 id;
+	int64_t			 policy;	/* last applied change seen */
 	char			*name;
 	int64_t			 ca_id;
 	char			 ca_name[160];

@@ -667,6 +667,7 @@ out:
 }
 
 struct renew_arg {
+	int64_t		 id;
 	unsigned char	*der;
 	size_t		 len;
 	char		 procedure[160];
@@ -681,6 +682,7 @@ renew_cb(void *arg, const struct cm_cert_info *ci)
 
 	if ((a->der = malloc(ci->der_len)) == NULL)
 		return CM_ERR_NOMEM;
+	a->id = ci->id;
 	memcpy(a->der, ci->der, ci->der_len);
 	a->len = ci->der_len;
 	snprintf(a->procedure, sizeof(a->procedure), "%s", ci->procedure !=
@@ -746,6 +748,12 @@ cm_cert_renew(struct cm_ctx *ctx, const char *serial, const char *ca,
 		goto out;
 	if ((rc = issue_ca_usable(ctx, p)) == 0)
 		rc = issue_sign(ctx, p, c, &req, out);
+	/* The renewed certificate belongs to the same token and subject. */
+	if (rc == 0)
+		rc = store_exec(ctx, "UPDATE certs SET token_id = (SELECT "
+		    "token_id FROM certs WHERE id = ?1), subject_id = (SELECT "
+		    "subject_id FROM certs WHERE id = ?1) WHERE ca_id = ?2 AND "
+		    "serial = ?3", "iit", a.id, p->ca_id, out->serial);
 	snprintf(detail, sizeof(detail), "renews %s of CA \"%s\" with the same "
 	    "key, procedure \"%s\"", serial, a.ca, p->name);
 	rc = txn_end(ctx, rc, "cert.renew", out->serial, detail);

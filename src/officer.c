@@ -93,6 +93,13 @@ officer_enforced(struct cm_ctx *ctx, int64_t *on)
 	return rc;
 }
 
+static int
+perms_cb(void *arg, struct store_row *row)
+{
+	snprintf(arg, 200, "%s", store_row_text(row, 0));
+	return 1;
+}
+
 /*
  * Check that an officer who may do what is logged in, unless the CMDB is
  * in setup mode.  The audit log then names that officer.  Returns 0 or
@@ -110,6 +117,21 @@ officer_require(struct cm_ctx *ctx, unsigned perm, const char *what)
 		return rc;
 	if (!n)
 		return 0;
+	/*
+	 * A session may be old (cm-awb stays open): what the officer may do
+	 * is read again, and a disabled officer may do nothing.
+	 */
+	for (i = 0; i < ctx->nofficers; i++) {
+		char now[200] = "";
+
+		rc = store_query(ctx, "SELECT CASE WHEN o.state = 'active' "
+		    "THEN p.permissions ELSE '' END FROM officers o JOIN "
+		    "officer_profiles p ON p.id = o.profile_id WHERE o.id = ?",
+		    perms_cb, now, "i", ctx->officers[i].id);
+		if (rc != 0)
+			return rc;
+		ctx->officers[i].perms = perm_bits(now);
+	}
 	for (i = 0; i < ctx->nofficers; i++) {
 		if (!(ctx->officers[i].perms & perm))
 			continue;

@@ -322,12 +322,13 @@ cm_cert_procedure_modify(struct cm_ctx *ctx,
 		goto out;
 	m.ca = cm_def(req->ca, c.ca);
 	m.format = cm_def(req->format, c.format);
-	m.key_usage = cm_def(req->key_usage, c.ku);
+	/* NULL keeps a list; an empty one means the format's, as in create. */
+	m.key_usage = req->key_usage != NULL ? req->key_usage : c.ku;
 	m.eku = req->eku != NULL ? req->eku : c.eku;
 	m.validity = cm_def(req->validity, c.validity);
 	m.digest = cm_def(req->digest, c.digest);
 	m.chain = cm_def(req->chain, c.chain);
-	m.allow_keys = cm_def(req->allow_keys, c.keys);
+	m.allow_keys = req->allow_keys != NULL ? req->allow_keys : c.keys;
 	if (req->fields == NULL) {
 		if (c.fields[0] != '\0' &&
 		    (rc = cm_split(c.fields, '\n', &fv, &nf)) != 0)
@@ -731,6 +732,7 @@ procedure_free(struct procedure *p)
 struct states {
 	char	ca[16];
 	char	key[16];
+	int64_t	policy;
 	int	found;
 };
 
@@ -741,6 +743,7 @@ states_cb(void *arg, struct store_row *row)
 
 	snprintf(s->ca, sizeof(s->ca), "%s", store_row_text(row, 0));
 	snprintf(s->key, sizeof(s->key), "%s", store_row_text(row, 1));
+	s->policy = store_row_int(row, 2);
 	s->found = 1;
 	return 1;
 }
@@ -761,13 +764,18 @@ procedure_get(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	*out = NULL;
 	if (p != NULL && strcmp(p->name, name) == 0) {
 		memset(&s, 0, sizeof(s));
-		rc = store_query(ctx, "SELECT c.state, k.state FROM cas c JOIN "
-		    "keys k ON k.id = c.key_id WHERE c.id = ?", states_cb, &s,
-		    "i", p->ca_id);
+		/*
+		 * Another process may have changed the policy since (cm-awb
+		 * beside cm-ra): any applied change makes it load again.
+		 */
+		rc = store_query(ctx, "SELECT c.state, k.state, (SELECT "
+		    "coalesce(max(id), 0) FROM changes WHERE state = 'applied') "
+		    "FROM cas c JOIN keys k ON k.id = c.key_id WHERE c.id = ?",
+		    states_cb, &s, "i", p->ca_id);
 		if (rc != 0)
 			return rc;
 		if (s.found && strcmp(s.ca, "active") == 0 &&
-		    strcmp(s.key, "in use") == 0) {
+		    strcmp(s.key, "in use") == 0 && s.policy == p->policy) {
 			*out = p;
 			return 0;
 		}
@@ -775,6 +783,11 @@ procedure_get(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	procedure_cache_clear(ctx);
 	if ((rc = procedure_load(ctx, name, &p)) != 0)
 		return rc;
+	if ((rc = store_int(ctx, &p->policy, "SELECT coalesce(max(id), 0) FROM "
+	    "changes WHERE state = 'applied'", NULL)) != 0) {
+		procedure_free(p);
+		return rc;
+	}
 	ctx->proc_cache = p;
 	*out = p;
 	return 0;

@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 13
+plan 19
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -38,6 +38,16 @@ check_refused 4 'four-eye control needs two' \
     o12 officer-profile modify -n "Security officers" --permissions issue
 check_refused 5 'not found' "modifying an unknown procedure: exit 5" \
     o12 cert-procedure modify -n Nothing --validity 1y
+check "two officers change the CRL settings of a CA" \
+    o12 ca modify "Officer and system CA" --crl-interval 12h \
+    --delta-interval 1h --cdp http://crl.example.test/osca.crl
+like "... which ca show shows" "$(cmb ca show "Officer and system CA")" \
+    "Delta CRL interval: 3600s"
+check_refused 3 'shorter than the CRL interval' \
+    "a delta interval not shorter than the CRL interval: exit 3" \
+    o12 ca modify "Officer and system CA" --delta-interval 1d
+check_refused 4 'is revoked' "a revoked CA's settings do not change: exit 4" \
+    o12 ca modify "Boot CA" --crl-interval 1h
 check "audit verify after the modifications" cmb audit verify
 
 done_testing

@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 38
+plan 43
 
 pki_basic
 export_ca Root "$T/root.pem"
@@ -52,6 +52,24 @@ sub_serial=$(openssl x509 -in "$T/sub.pem" -noout -serial | cut -d= -f2)
 check_refused 4 'not issued under a certificate procedure' \
     "a CA certificate is not renewed: exit 4" cm cert renew "$sub_serial"
 check_refused 5 'not found' "an unknown serial: exit 5" cm cert renew 0A0B0C
+
+# --- a token's certificate renewed stays the token's -------------------------------
+
+mkproc Client Sub client
+must cm token-procedure create -n Soft --storage pkcs12 --cert-procedure Client
+must cm subject register -s "CN=Token Holder"
+check "a soft token" cm token issue -P Soft --subject "CN=Token Holder" \
+    -o "$T/holder.p12"
+tok=$(sed -n 's/^Token: //p' "$T/out")
+tcert=$(sed -n 's/^Certificate: //p' "$T/out")
+check "its certificate renewed with the same key" cm cert renew "$tcert" \
+    -o "$T/holder-new.pem"
+tnew=$(tr -d ' \r\n' <"$T/out")
+like "token show lists the renewed certificate with the token" \
+    "$(cm token show "$tok")" "Certificate: $tnew valid"
+check "the token is revoked" cm token revoke "$tok" -r keyCompromise
+like "... and the renewed certificate with it" "$(cm cert show "$tnew")" \
+    "Status: revoked"
 
 # --- issue --dry-run --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 48
+plan 51
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -103,6 +103,18 @@ like "... with the path length asked for" \
     "pathlen:1"
 like "... signed by the key made before" \
     "$(cmb ca show "Test Root")" "Root 2026"
+tui_keys End m
+tui_see "m on a CA opens its CRL settings" "CRL settings of CA \"Test Root\""
+tui_keys C-u
+tui_type "12h"
+tui_keys Tab C-u
+tui_type "1h"
+tui_keys F2
+second_officer
+tui_see "the settings change: the cmctl command" \
+    "$ cmctl ca modify 'Test Root' --crl-interval 12h --delta-interval 1h"
+like "... which ca show shows" "$(cmb ca show "Test Root")" \
+    "Delta CRL interval: 3600s"
 
 # --- a change left pending, signed later by the second officer -------------------
 

@@ -374,8 +374,88 @@ ca_cert(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	cm_free(pem);
 }
 
+static int
+ca_modify_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_ca_modify(ctx, req);
+}
+
+static int
+ca_fill(void *arg, const struct cm_ca_info *ci)
+{
+	struct tui_field *f = arg;
+
+	snprintf(f[1].value, sizeof(f[1].value), "%lds", ci->crl_interval);
+	if (ci->delta_interval > 0)
+		snprintf(f[2].value, sizeof(f[2].value), "%lds",
+		    ci->delta_interval);
+	else
+		snprintf(f[2].value, sizeof(f[2].value), "0");
+	snprintf(f[3].value, sizeof(f[3].value), "%s", ci->cdp != NULL ?
+	    ci->cdp : "");
+	snprintf(f[4].value, sizeof(f[4].value), "%s", ci->aia != NULL ?
+	    ci->aia : "");
+	return 0;
+}
+
+/* Modify a CA's CRL settings: intervals, CDP and AIA. */
+static void
+ca_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[5];
+	struct cm_ca_req req;
+	struct tui_cmd cmd;
+	char title[300];
+	int rc;
+
+	memset(f, 0, sizeof(f));
+	snprintf(title, sizeof(title), "CRL settings of CA \"%.200s\"",
+	    r->key);
+	f[0].label = title;
+	f[0].kind = TUI_NOTE;
+	f[1].label = "CRL interval";
+	f[1].required = 1;
+	f[1].check = awb_check_duration;
+	f[2].label = "Delta CRL interval";
+	f[2].required = 1;
+	f[2].help = "0: no delta CRLs; shorter than the CRL interval";
+	f[3].label = "CRL distribution point";
+	f[3].help = "A URL in what the CA issues from now on; empty: none";
+	f[4].label = "CA issuers (AIA)";
+	f[4].help = "A URL in what the CA issues from now on; empty: none";
+	if ((rc = cm_ca_list(tui_ctx(t), r->key, ca_fill, f)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	while (tui_form(t, "Modify CA", f, 5)) {
+		memset(&req, 0, sizeof(req));
+		req.name = r->key;
+		req.crl_interval = f[1].value;
+		req.delta_interval = f[2].value;
+		req.cdp = f[3].value;
+		req.aia = f[4].value;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "ca modify");
+		tui_cmd_add(&cmd, NULL, r->key);
+		tui_cmd_add(&cmd, "--crl-interval", req.crl_interval);
+		tui_cmd_add(&cmd, "--delta-interval", req.delta_interval);
+		if (req.cdp[0] != '\0')
+			tui_cmd_add(&cmd, "--cdp", req.cdp);
+		else
+			tui_cmd_word(&cmd, "--cdp ''");
+		if (req.aia[0] != '\0')
+			tui_cmd_add(&cmd, "--aia", req.aia);
+		else
+			tui_cmd_word(&cmd, "--aia ''");
+		if (awb_submit(t, ca_modify_fn, &req, &cmd) >= 0)
+			break;
+	}
+}
+
 static const struct tui_action ca_actions[] = {
 	{ 'n', "n", "New", "a CA Request: create a CA", 0, ca_new },
+	{ 'm', "m", "Modify", "change the CA's CRL intervals, CDP and AIA (a "
+	    "policy change)", 1, ca_modify },
 	{ 'c', "c", "Certificate", "show the CA certificate and its chain "
 	    "(PEM)", 1, ca_cert },
 	{ 0, NULL, NULL, NULL, 0, NULL }
@@ -556,12 +636,16 @@ proc_form(struct tui *t, const char *modify)
 		req.name = f[P_NAME].value;
 		req.ca = f[P_CA].value;
 		req.format = f[P_FORMAT].value;
-		req.key_usage = f[P_KU].value[0] ? f[P_KU].value : NULL;
-		req.eku = f[P_EKU].value[0] ? f[P_EKU].value : NULL;
+		/* Empty: the format's; in a modification too. */
+		req.key_usage = f[P_KU].value[0] || modify != NULL ?
+		    f[P_KU].value : NULL;
+		req.eku = f[P_EKU].value[0] || modify != NULL ?
+		    f[P_EKU].value : NULL;
 		req.validity = f[P_VALIDITY].value;
 		req.digest = f[P_DIGEST].value;
 		req.chain = f[P_CHAIN].value;
-		req.allow_keys = f[P_KEYS].value[0] ? f[P_KEYS].value : NULL;
+		req.allow_keys = f[P_KEYS].value[0] || modify != NULL ?
+		    f[P_KEYS].value : NULL;
 		memset(&cmd, 0, sizeof(cmd));
 		tui_cmd_word(&cmd, modify != NULL ? "cert-procedure modify" :
 		    "cert-procedure create");

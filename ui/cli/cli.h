@@ -80,6 +80,7 @@ int	cmd_ca_list(struct cli *, int, char **);
 int	cmd_ca_show(struct cli *, int, char **);
 int	cmd_ca_export(struct cli *, int, char **);
 int	cmd_ca_revoke(struct cli *, int, char **);
+int	cmd_ca_modify(struct cli *, int, char **);
 int	cmd_procedure_create(struct cli *, int, char **);
 int	cmd_procedure_list(struct cli *, int, char **);
 int	cmd_procedure_show(struct cli *, int, char **);

@@ -38,6 +38,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "ca", "export", cmd_ca_export, "ca export NAME [--chain] [-o FILE]",
 	    1 },
 	{ "ca", "revoke", cmd_ca_revoke, "ca revoke NAME -r REASON", 1 },
+	{ "ca", "modify", cmd_ca_modify, "ca modify NAME [--crl-interval 24h] "
+	    "[--delta-interval 1h] [--cdp URL] [--aia URL]", 1 },
 	{ "cert-procedure", "create", cmd_procedure_create, "cert-procedure "
 	    "create -n NAME --ca CA --format FORMAT [--key-usage LIST] "
 	    "[--eku LIST] [--validity 365d] [--digest sha256|sha384|sha512] "

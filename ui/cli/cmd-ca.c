@@ -278,3 +278,40 @@ cmd_ca_revoke(struct cli *cli, int argc, char **argv)
 	cli_info(cli, "CA \"%s\" revoked", argv[optind]);
 	return 0;
 }
+
+int
+cmd_ca_modify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "crl-interval", required_argument, NULL, O_CRL },
+		{ "delta-interval", required_argument, NULL, O_DELTA },
+		{ "cdp", required_argument, NULL, O_CDP },
+		{ "aia", required_argument, NULL, O_AIA },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cm_ca_req req;
+	int ch, rc;
+
+	memset(&req, 0, sizeof(req));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_CRL: req.crl_interval = optarg; break;
+		case O_DELTA: req.delta_interval = optarg; break;
+		case O_CDP: req.cdp = optarg; break;
+		case O_AIA: req.aia = optarg; break;
+		default:
+			return cli_usage_error("ca modify: unknown option or "
+			    "missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1 || (req.crl_interval == NULL &&
+	    req.delta_interval == NULL && req.cdp == NULL && req.aia == NULL))
+		return cli_usage_error("ca modify NAME [--crl-interval 24h] "
+		    "[--delta-interval 1h] [--cdp URL] [--aia URL]");
+	req.name = argv[optind];
+	if ((rc = cm_ca_modify(cli->ctx, &req)) != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "CA \"%s\" modified", req.name);
+	return 0;
+}

@@ -164,7 +164,7 @@ token_issue(struct tui *t, const char *subject)
 	struct cm_token_issued tok;
 	struct tp_info tp;
 	struct tui_cmd cmd;
-	char msg[1400], path[600], letter[600], *text = NULL;
+	char msg[1400], path[600], letter[600], text[1400];
 	int rc;
 
 	if ((rc = tui_names(tui_ctx(t), TUI_N_SOFT_PROCEDURES, NULL,
@@ -235,18 +235,15 @@ token_issue(struct tui *t, const char *subject)
 		tui_cmd_add(&cmd, "-o", path);
 		if (tp.letter) {
 			snprintf(letter, sizeof(letter), "%s", f[3].value);
-			tui_text_add(&text, "Token: %lld\nSubject: %s\nPIN: %s",
-			    (long long)tok.id, tok.subject, tok.pin);
-			if (text != NULL && tui_save_retry(t, "Save the PIN letter",
-			    letter, sizeof(letter), text, strlen(text), 1) != 0)
+			snprintf(text, sizeof(text), "Token: %lld\nSubject: "
+			    "%s\nPIN: %s\n", (long long)tok.id, tok.subject,
+			    tok.pin);
+			if (tui_save_retry(t, "Save the PIN letter", letter,
+			    sizeof(letter), text, strlen(text), 1) != 0)
 				tui_message(t, "PIN letter", "The PIN letter "
 				    "was not saved: the token is useless "
 				    "without it. Revoke it.");
-			if (text != NULL) {
-				explicit_bzero(text, strlen(text));
-				free(text);
-				text = NULL;
-			}
+			explicit_bzero(text, sizeof(text));
 			tui_cmd_add(&cmd, "--pin-letter", letter);
 			snprintf(msg, sizeof(msg), "Token %lld for\n  %s\nsaved "
 			    "to %s; its PIN is in the letter %s.",

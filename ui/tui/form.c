@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,10 @@ dialog_close(struct tui *t, struct dialog *d)
 {
 	if (d->panel != NULL)
 		del_panel(d->panel);
-	if (d->win != NULL)
+	if (d->win != NULL) {
+		werase(d->win);		/* a PIN may have been shown */
 		delwin(d->win);
+	}
 	d->panel = NULL;
 	d->win = NULL;
 	tui_redraw(t);
@@ -297,7 +300,16 @@ struct fstate {
 	int			 labelw;
 	char			 msg[512];
 	int			 msg_err;
+	/*
+	 * What is typed into TUI_SECRET fields, one TUI_SECRET_MAX buffer a
+	 * field.  The form library shows asterisks only: in ncursesw its
+	 * field_buffer() leaves unwiped copies behind, so no secret goes
+	 * through it.
+	 */
+	char			*sec;
 };
+
+#define TUI_SECRET_MAX	512
 
 /* The text of field i, without the blanks the form pads it with. */
 static void
@@ -307,6 +319,15 @@ field_value(struct fstate *s, size_t i, char *out, size_t len)
 	size_t n;
 
 	out[0] = '\0';
+	if (s->f[i].kind == TUI_NOTE)
+		return;
+	if (s->f[i].kind == TUI_SECRET) {
+		b = s->sec + i * TUI_SECRET_MAX;
+		n = strlen(b) < len ? strlen(b) : len - 1;
+		memcpy(out, b, n);
+		out[n] = '\0';
+		return;
+	}
 	if (s->fields[i] == NULL || (b = field_buffer(s->fields[i], 0)) ==
 	    NULL)
 		return;
@@ -334,13 +355,6 @@ form_teardown(struct fstate *s)
 	for (i = 0; s->fields != NULL && i < s->n; i++) {
 		if (s->fields[i] == NULL)
 			continue;
-		if (s->f[i].kind == TUI_SECRET) {
-			/* Overwrite the secret where the form kept it. */
-			char *b = field_buffer(s->fields[i], 0);
-			if (b != NULL)
-				explicit_bzero(b, strlen(b));
-			set_field_buffer(s->fields[i], 0, "");
-		}
 		free_field(s->fields[i]);
 	}
 	free(s->fields);
@@ -374,6 +388,47 @@ form_help(struct fstate *s)
 	form_draw_msg(s);
 }
 
+/* Show as many asterisks as the secret of field i has characters. */
+static void
+secret_show(struct fstate *s, size_t i)
+{
+	char stars[TUI_SECRET_MAX];
+	const char *p = s->sec + i * TUI_SECRET_MAX;
+	size_t n = 0;
+
+	for (; *p != '\0' && n < sizeof(stars) - 1; p++)
+		if ((*p & 0xc0) != 0x80)	/* not a UTF-8 continuation */
+			stars[n++] = '*';
+	stars[n] = '\0';
+	set_field_buffer(s->fields[i], 0, stars);
+}
+
+/* A key in a secret field: a character, Backspace or Ctrl-U. */
+static void
+secret_key(struct fstate *s, size_t i, int r, wint_t k)
+{
+	char *b = s->sec + i * TUI_SECRET_MAX, mb[MB_LEN_MAX];
+	size_t len = strlen(b), n;
+	mbstate_t st;
+
+	if ((r == KEY_CODE_YES && k == KEY_BACKSPACE) || (r == OK &&
+	    (k == 127 || k == 8))) {
+		while (len > 0 && (b[len - 1] & 0xc0) == 0x80)
+			b[--len] = '\0';
+		if (len > 0)
+			b[--len] = '\0';
+	} else if (r == OK && k == 21)
+		explicit_bzero(b, TUI_SECRET_MAX);
+	else if (r == OK && k >= 32) {
+		memset(&st, 0, sizeof(st));
+		n = wcrtomb(mb, (wchar_t)k, &st);
+		if (n != (size_t)-1 && len + n < TUI_SECRET_MAX)
+			memcpy(b + len, mb, n);
+		explicit_bzero(mb, sizeof(mb));
+	}
+	secret_show(s, i);
+}
+
 static int
 form_build(struct fstate *s, const char *title, size_t cur)
 {
@@ -405,7 +460,8 @@ form_build(struct fstate *s, const char *title, size_t cur)
 		field_opts_off(s->fields[i], O_AUTOSKIP);
 		switch (s->f[i].kind) {
 		case TUI_SECRET:
-			field_opts_off(s->fields[i], O_PUBLIC);
+			/* Typed into s->sec; the field shows asterisks. */
+			field_opts_off(s->fields[i], O_EDIT);
 			break;
 		case TUI_CHOICE:
 			field_opts_off(s->fields[i], O_EDIT);
@@ -420,7 +476,10 @@ form_build(struct fstate *s, const char *title, size_t cur)
 			    (int)sizeof(s->f[i].value) - 1);
 			break;
 		}
-		set_field_buffer(s->fields[i], 0, s->f[i].value);
+		if (s->f[i].kind == TUI_SECRET)
+			secret_show(s, i);
+		else
+			set_field_buffer(s->fields[i], 0, s->f[i].value);
 	}
 	/* The form library wants a dense array: notes are left out. */
 	{
@@ -432,16 +491,22 @@ form_build(struct fstate *s, const char *title, size_t cur)
 		for (i = 0; i < s->n; i++)
 			if (s->fields[i] != NULL)
 				dense[j++] = s->fields[i];
-		s->form = new_form(dense);
+		if ((s->form = new_form(dense)) == NULL) {
+			free(dense);
+			return -1;
+		}
 		/* free_form() does not free the array; keep it with the form. */
 		set_form_userptr(s->form, dense);
 	}
-	if (s->form == NULL)
-		return -1;
 	s->sub = derwin(s->d.win, (int)s->n, fw, 1, 2 + s->labelw);
 	set_form_win(s->form, s->d.win);
 	set_form_sub(s->form, s->sub);
-	post_form(s->form);
+	if (s->sub == NULL || post_form(s->form) != E_OK) {
+		tui_status(s->t, "%s: the terminal is too small for this form",
+		    title);
+		tui_status_error(s->t);
+		return -1;
+	}
 	for (i = 0; i < s->n; i++)
 		if (s->f[i].kind == TUI_NOTE)
 			tui_put(s->d.win, 1 + (int)i, 2, s->d.w - 4,
@@ -590,6 +655,12 @@ tui_form(struct tui *t, const char *title, struct tui_field *f, size_t n)
 	s.t = t;
 	s.f = f;
 	s.n = n;
+	if ((s.sec = calloc(n, TUI_SECRET_MAX)) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (f[i].kind == TUI_SECRET)
+			snprintf(s.sec + i * TUI_SECRET_MAX, TUI_SECRET_MAX,
+			    "%s", f[i].value);
 	while (cur < n && f[cur].kind == TUI_NOTE)
 		cur++;
 	if (form_build(&s, title, cur) != 0)
@@ -602,12 +673,21 @@ tui_form(struct tui *t, const char *title, struct tui_field *f, size_t n)
 			continue;
 		s.t->form_err = 0;
 		i = cur_index(&s);
+		if (f[i].kind == TUI_SECRET && ((r == OK && (k >= 32 ||
+		    k == 127 || k == 8 || k == 21)) || (r == KEY_CODE_YES &&
+		    k == KEY_BACKSPACE))) {
+			secret_key(&s, i, r, k);
+			continue;
+		}
 		if (r == KEY_CODE_YES) {
 			switch (k) {
 			case KEY_RESIZE:
 				for (cur = 0; cur < n; cur++)
-					field_value(&s, cur, f[cur].value,
-					    sizeof(f[cur].value));
+					if (f[cur].kind != TUI_NOTE &&
+					    f[cur].kind != TUI_SECRET)
+						field_value(&s, cur,
+						    f[cur].value,
+						    sizeof(f[cur].value));
 				cur = i;
 				dense = form_userptr(s.form);
 				form_teardown(&s);
@@ -703,6 +783,8 @@ out:
 	dense = s.form != NULL ? form_userptr(s.form) : NULL;
 	form_teardown(&s);
 	free(dense);
+	explicit_bzero(s.sec, n * TUI_SECRET_MAX);
+	free(s.sec);
 	return done == 1;
 }
 

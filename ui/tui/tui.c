@@ -421,8 +421,26 @@ cursor_move(struct tui *t, struct tui_view *v, long d)
 void
 tui_refresh(struct tui *t, struct tui_view *v)
 {
+	struct tui_rows got;
+	struct tui_row before;
 	size_t cur = v->cur;
+	int rc;
 
+	if (v->paged && v->loaded && cur > 0 && cur < v->rows.n) {
+		/* Page on from the row above the cursor: the place stays. */
+		memset(&got, 0, sizeof(got));
+		before = v->rows.v[cur - 1];
+		rc = v->fetch(t, v, &before, 0, page_rows(t) * 2, &got);
+		if (rc == 0 && got.n > 0) {
+			tui_rows_clear(&v->rows);
+			v->rows = got;
+			v->top = v->cur = 0;
+			v->at_start = 0;
+			v->at_end = got.n < page_rows(t) * 2;
+			return;
+		}
+		tui_rows_clear(&got);
+	}
 	v->loaded = 0;
 	load(t, v, 0);
 	if (!v->paged && cur < v->rows.n)
@@ -658,20 +676,40 @@ find_action(struct tui *t, int key)
 	return NULL;
 }
 
+/*
+ * Run an action on a copy of the current row: a dialog of the action may
+ * reload the list (a login does), which frees the rows.
+ */
 static void
 run_action(struct tui *t, const struct tui_action *a)
 {
 	struct tui_view *v = tui_current(t);
-	const struct tui_row *row = NULL;
+	struct tui_row copy, *row = NULL;
 
-	if (v->rows.n > 0 && v->cur < v->rows.n)
-		row = &v->rows.v[v->cur];
+	memset(&copy, 0, sizeof(copy));
+	if (v->rows.n > 0 && v->cur < v->rows.n) {
+		copy.id = v->rows.v[v->cur].id;
+		copy.key = strdup(v->rows.v[v->cur].key);
+		copy.text = strdup(v->rows.v[v->cur].text);
+		if (v->rows.v[v->cur].aux != NULL)
+			copy.aux = strdup(v->rows.v[v->cur].aux);
+		if (copy.key == NULL || copy.text == NULL ||
+		    (v->rows.v[v->cur].aux != NULL && copy.aux == NULL)) {
+			tui_status(t, "out of memory");
+			goto out;
+		}
+		row = &copy;
+	}
 	if (a->needs_row && row == NULL) {
 		tui_status(t, "%s: the list is empty", v->name);
 		t->status_err = 1;
-		return;
+		goto out;
 	}
 	a->fn(t, v, row);
+out:
+	free(copy.key);
+	free(copy.text);
+	free(copy.aux);
 }
 
 static void
