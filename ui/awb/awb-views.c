@@ -14,16 +14,6 @@
 
 #define NOROW	((const struct tui_row *)NULL)
 
-static char *
-when(time_t t, char *buf, size_t len)
-{
-	if (t == 0)
-		snprintf(buf, len, "-");
-	else
-		cm_time_format(t, buf, len);
-	return buf;
-}
-
 /* Key Registry */
 
 struct rows_arg {
@@ -56,7 +46,7 @@ key_text(void *arg, const struct cm_key_info *ki)
 	tui_text_add(arg, "Algorithm:   %s", ki->algorithm);
 	tui_text_add(arg, "Device:      %s", ki->device);
 	tui_text_add(arg, "State:       %s", ki->state);
-	return tui_text_add(arg, "Created:     %s", when(ki->created, c,
+	return tui_text_add(arg, "Created:     %s", tui_when(ki->created, c,
 	    sizeof(c)));
 }
 
@@ -86,7 +76,7 @@ key_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[0].label = "Name";
 	f[0].kind = TUI_TEXT;
 	f[0].required = 1;
-	f[0].check = awb_check_name;
+	f[0].check = tui_check_name;
 	f[0].help = "The name of the CA key in the Key Registry";
 	f[1].label = "Type";
 	f[1].kind = TUI_CHOICE;
@@ -195,7 +185,7 @@ ca_row(void *arg, const struct cm_ca_info *ci)
 
 	return tui_rows_add(arg, ci->id, ci->name, "%-16s %-8s %-14s %-10.10s "
 	    "%s", ci->name, ci->state, ci->issuer, ci->not_after ?
-	    when(ci->not_after, c, sizeof(c)) : "-", ci->subject);
+	    tui_when(ci->not_after, c, sizeof(c)) : "-", ci->subject);
 }
 
 static int
@@ -218,8 +208,8 @@ ca_text(void *arg, const struct cm_ca_info *ci)
 	tui_text_add(arg, "CA key:      %s (%s)", ci->key, ci->key_identifier);
 	tui_text_add(arg, "Serial:      %s", ci->serial != NULL ? ci->serial :
 	    "-");
-	tui_text_add(arg, "Valid:       %s to %s", when(ci->not_before, a,
-	    sizeof(a)), when(ci->not_after, b, sizeof(b)));
+	tui_text_add(arg, "Valid:       %s to %s", tui_when(ci->not_before, a,
+	    sizeof(a)), tui_when(ci->not_after, b, sizeof(b)));
 	if (ci->pathlen < 0)
 		tui_text_add(arg, "Path length: none");
 	else
@@ -282,7 +272,7 @@ ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	memset(f, 0, sizeof(f));
 	f[CA_NAME].label = "Name";
 	f[CA_NAME].required = 1;
-	f[CA_NAME].check = awb_check_name;
+	f[CA_NAME].check = tui_check_name;
 	f[CA_KEY].label = "CA key";
 	f[CA_KEY].kind = TUI_CHOICE;
 	f[CA_KEY].choices = (const char * const *)keys.v;
@@ -298,15 +288,15 @@ ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[CA_CN].label = "Common name";
 	f[CA_CN].required = 1;
 	f[CA_VALIDITY].label = "Validity";
-	f[CA_VALIDITY].check = awb_check_duration;
+	f[CA_VALIDITY].check = tui_check_duration;
 	f[CA_VALIDITY].help = "As 10y, 5y, 365d";
 	snprintf(f[CA_VALIDITY].value, sizeof(f[0].value), "10y");
 	f[CA_PATHLEN].label = "Path length";
-	f[CA_PATHLEN].check = awb_check_int;
+	f[CA_PATHLEN].check = tui_check_int;
 	f[CA_PATHLEN].help = "pathLenConstraint; -1: none";
 	snprintf(f[CA_PATHLEN].value, sizeof(f[0].value), "-1");
 	f[CA_CRL].label = "CRL interval";
-	f[CA_CRL].check = awb_check_duration;
+	f[CA_CRL].check = tui_check_duration;
 	snprintf(f[CA_CRL].value, sizeof(f[0].value), "24h");
 	f[CA_DELTA].label = "Delta CRL interval";
 	f[CA_DELTA].help = "0: no delta CRLs";
@@ -318,7 +308,7 @@ ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	while (tui_form(t, "CA Request", f, CA_NFIELDS)) {
 		if (ca_subject(subject, sizeof(subject), f[CA_C].value,
 		    f[CA_O].value, f[CA_CN].value) != 0 ||
-		    awb_check_dn(t, subject, pl, 0) != 0) {
+		    tui_check_dn(t, subject, pl, 0) != 0) {
 			tui_error(t, CM_ERR_INVAL);
 			continue;
 		}
@@ -415,7 +405,7 @@ ca_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[0].kind = TUI_NOTE;
 	f[1].label = "CRL interval";
 	f[1].required = 1;
-	f[1].check = awb_check_duration;
+	f[1].check = tui_check_duration;
 	f[2].label = "Delta CRL interval";
 	f[2].required = 1;
 	f[2].help = "0: no delta CRLs; shorter than the CRL interval";
@@ -473,22 +463,6 @@ static struct tui_view cas_view = {
 };
 
 /* Certificate procedures */
-
-static int
-proc_row(void *arg, const struct cm_cert_procedure_info *pi)
-{
-	return tui_rows_add(arg, pi->id, pi->name, "%-20s %-14s %-12s %-8s %s",
-	    pi->name, pi->ca, pi->format, pi->validity, pi->state);
-}
-
-static int
-procs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
-    int back, size_t n, struct tui_rows *out)
-{
-	if (after != NULL)
-		return 0;
-	return cm_cert_procedure_list(tui_ctx(t), NULL, proc_row, out);
-}
 
 static int
 proc_text(void *arg, const struct cm_cert_procedure_info *pi)
@@ -588,7 +562,7 @@ proc_form(struct tui *t, const char *modify)
 	memset(f, 0, sizeof(f));
 	f[P_NAME].label = "Name";
 	f[P_NAME].required = 1;
-	f[P_NAME].check = awb_check_name;
+	f[P_NAME].check = tui_check_name;
 	f[P_CA].label = "Issuing CA";
 	f[P_CA].kind = TUI_CHOICE;
 	f[P_CA].choices = (const char * const *)cas.v;
@@ -603,7 +577,7 @@ proc_form(struct tui *t, const char *modify)
 	f[P_EKU].help = "A comma list, as serverAuth,clientAuth; empty: the "
 	    "format's";
 	f[P_VALIDITY].label = "Validity";
-	f[P_VALIDITY].check = awb_check_duration;
+	f[P_VALIDITY].check = tui_check_duration;
 	snprintf(f[P_VALIDITY].value, sizeof(f[0].value), "365d");
 	f[P_DIGEST].label = "Digest";
 	f[P_DIGEST].kind = TUI_CHOICE;
@@ -698,10 +672,10 @@ static const struct tui_action proc_actions[] = {
 
 static struct tui_view procs = {
 	.name = "Certificate procedures",
-	.header = "Name                 CA             Format       "
+	.header = "Name                   CA             Format       "
 	    "Validity State",
 	.depth = 0,
-	.fetch = procs_fetch,
+	.fetch = tui_procedures_fetch,
 	.detail = procs_detail,
 	.actions = proc_actions,
 	.empty = "No certificate procedures",
@@ -782,7 +756,7 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	memset(f, 0, sizeof(f));
 	f[T_NAME].label = "Name";
 	f[T_NAME].required = 1;
-	f[T_NAME].check = awb_check_name;
+	f[T_NAME].check = tui_check_name;
 	f[T_STORAGE].label = "Storage profile";
 	f[T_STORAGE].kind = TUI_CHOICE;
 	f[T_STORAGE].choices = storage;
@@ -927,7 +901,7 @@ prof_form(struct tui *t, const char *modify)
 	memset(f, 0, sizeof(f));
 	f[0].label = "Name";
 	f[0].required = 1;
-	f[0].check = awb_check_name;
+	f[0].check = tui_check_name;
 	f[1].label = "Permissions";
 	f[1].required = 1;
 	f[1].help = "Comma list of policy, issue, revoke, recover, audit";
@@ -1015,7 +989,7 @@ off_text(void *arg, const struct cm_officer_info *oi)
 	    oi->permissions);
 	tui_text_add(arg, "Certificate:  %s", oi->subject);
 	tui_text_add(arg, "Serial:       %s (CA %s)", oi->serial, oi->ca);
-	return tui_text_add(arg, "Created:      %s", when(oi->created, c,
+	return tui_text_add(arg, "Created:      %s", tui_when(oi->created, c,
 	    sizeof(c)));
 }
 
@@ -1132,7 +1106,7 @@ change_row(void *arg, const struct cm_change_info *ci)
 	snprintf(id, sizeof(id), "%lld", (long long)ci->id);
 	return tui_rows_add(arg, ci->id, id, "%-5lld %-9s %-22s %-18.18s %-16s "
 	    "%s", (long long)ci->id, ci->state, ci->type, ci->object != NULL ?
-	    ci->object : "", when(ci->created, c, sizeof(c)), ci->signers !=
+	    ci->object : "", tui_when(ci->created, c, sizeof(c)), ci->signers !=
 	    NULL ? ci->signers : "");
 }
 
@@ -1153,7 +1127,7 @@ change_text(void *arg, const struct cm_change_info *ci)
 	tui_text_add(arg, "Change %lld: %s of %s, %s", (long long)ci->id,
 	    ci->type, ci->object != NULL ? ci->object : "-", ci->state);
 	tui_text_add(arg, "Made %s, applied %s; signed by %s",
-	    when(ci->created, a, sizeof(a)), when(ci->applied, b, sizeof(b)),
+	    tui_when(ci->created, a, sizeof(a)), tui_when(ci->applied, b, sizeof(b)),
 	    ci->signers != NULL && ci->signers[0] ? ci->signers : "nobody");
 	if (ci->reason != NULL)
 		tui_text_add(arg, "Rejected: %s", ci->reason);
@@ -1260,7 +1234,7 @@ audit_row(void *arg, const struct cm_audit_info *ai)
 
 	snprintf(seq, sizeof(seq), "%lld", (long long)ai->seq);
 	return tui_rows_add(arg, ai->seq, seq, "%-6lld %-16s %-24.24s %-20.20s "
-	    "%-7s %s", (long long)ai->seq, when(ai->time, c, sizeof(c)),
+	    "%-7s %s", (long long)ai->seq, tui_when(ai->time, c, sizeof(c)),
 	    ai->actor, ai->action, ai->result, ai->object);
 }
 
@@ -1282,7 +1256,7 @@ audit_text(void *arg, const struct cm_audit_info *ai)
 	char c[32];
 
 	tui_text_add(arg, "Record %lld at %s: %s", (long long)ai->seq,
-	    when(ai->time, c, sizeof(c)), ai->result);
+	    tui_when(ai->time, c, sizeof(c)), ai->result);
 	tui_text_add(arg, "Actor:   %s", ai->actor);
 	tui_text_add(arg, "Action:  %s", ai->action);
 	tui_text_add(arg, "Object:  %s", ai->object);

@@ -16,51 +16,6 @@
 
 #include "awb.h"
 
-/* Inline validation of a DN field, by the engine's own parser. */
-int
-awb_check_dn(struct tui *t, const char *v, char *err, size_t len)
-{
-	if (cm_dn_check(tui_ctx(t), v) == 0)
-		return 0;
-	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
-	return -1;
-}
-
-int
-awb_check_duration(struct tui *t, const char *v, char *err, size_t len)
-{
-	time_t out;
-
-	if (cm_duration_parse(tui_ctx(t), "duration", v, time(NULL), &out) ==
-	    0)
-		return 0;
-	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
-	return -1;
-}
-
-int
-awb_check_int(struct tui *t, const char *v, char *err, size_t len)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno == 0 && *end == '\0' && end != v && n >= -1 && n <= 100)
-		return 0;
-	snprintf(err, len, "\"%s\": a number from -1 (none) to 100", v);
-	return -1;
-}
-
-int
-awb_check_name(struct tui *t, const char *v, char *err, size_t len)
-{
-	if (cm_name_check(tui_ctx(t), "name", v) == 0)
-		return 0;
-	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
-	return -1;
-}
-
 /*
  * Make a policy change.  Once four-eye control is on and one officer is
  * logged in, ask how the change is signed: a second officer logs in now
@@ -297,17 +252,6 @@ awb_tools(struct tui *t, struct tui_view *v, const struct tui_row *row)
 	}
 }
 
-/* L: log out, and log in as another officer. */
-void
-awb_login_key(struct tui *t, struct tui_view *v, const struct tui_row *row)
-{
-	cm_officer_logout(tui_ctx(t), NULL);
-	tui_header_update(t);
-	if (tui_login(t, "Log in", NULL) == NULL)
-		tui_status(t, "No officer logged in");
-	tui_refresh_all(t);
-}
-
 /*
  * There is no CMDB: offer to create it and run the bootstrap (the Boot CA
  * and two bootstrap officers, cm-bootstrap(7)).  The tokens go to a boot
@@ -334,7 +278,7 @@ bootstrap_offer(struct tui *t, const char *db, char *token, size_t toklen,
 	f[0].label = "Organization";
 	f[0].kind = TUI_TEXT;
 	f[0].required = 1;
-	f[0].check = awb_check_dn;
+	f[0].check = tui_check_dn;
 	f[0].help = "The DN the Boot CA and the officers' names end in";
 	snprintf(f[0].value, sizeof(f[0].value), "O=opencm");
 	f[1].label = "Boot kit directory";
@@ -406,7 +350,7 @@ static const struct tui_action global[] = {
 	{ 't', "t", "Tools", "Tools: revoke CA, issue CRL now, verify the "
 	    "audit log, export policy, audit checkpoint", 0, awb_tools },
 	{ 'L', "L", "Login", "log out, and log in as another officer", 0,
-	    awb_login_key },
+	    tui_relogin },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 

@@ -12,13 +12,8 @@ typedef int (*awb_change_fn)(struct cm_ctx *, const void *);
 /* awb.c */
 int	awb_submit(struct tui *, awb_change_fn, const void *,
 	    const struct tui_cmd *);
-int	awb_check_dn(struct tui *, const char *, char *, size_t);
-int	awb_check_duration(struct tui *, const char *, char *, size_t);
-int	awb_check_int(struct tui *, const char *, char *, size_t);
-int	awb_check_name(struct tui *, const char *, char *, size_t);
 void	awb_verify(struct tui *);
 void	awb_tools(struct tui *, struct tui_view *, const struct tui_row *);
-void	awb_login_key(struct tui *, struct tui_view *, const struct tui_row *);
 
 /* awb-views.c */
 extern struct tui_view	*awb_views[];

@@ -284,3 +284,27 @@ cli_der_or_pem(struct cli *cli, const char *path, const unsigned char *der,
 	cm_free(pem);
 	return rc;
 }
+
+/*
+ * Hand out an issued certificate: into the reserved output file (and its
+ * serial on stdout), or to stdout.  Clears is.  Returns the exit status.
+ */
+int
+cli_issued_out(struct cli *cli, struct cli_out *o, int to_file,
+    struct cm_issued *is)
+{
+	int status;
+
+	if (to_file) {
+		status = cli_out_commit(cli, o, is->data, is->len) == 0 ? 0 : 1;
+		if (status == 0)
+			printf("%s\n", is->serial);
+		else
+			fprintf(stderr, "cmctl: certificate %s is issued and "
+			    "recorded; use cmctl cert export to fetch it\n",
+			    is->serial);
+	} else
+		status = cli_write_stdout(is->data, is->len) == 0 ? 0 : 1;
+	cm_issued_clear(is);
+	return status;
+}

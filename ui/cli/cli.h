@@ -59,6 +59,8 @@ int	cli_out_commit(struct cli *, struct cli_out *, const void *, size_t);
 void	cli_out_abort(struct cli_out *);
 void	cli_out_private(struct cli_out *);
 int	cli_write_stdout(const void *, size_t);
+int	cli_issued_out(struct cli *, struct cli_out *, int,
+	    struct cm_issued *);
 int	cli_args(const char *, int, char **, int);
 int	cli_parse_int(const char *, const char *, long, long, long *);
 const char *cli_time(time_t, char *, size_t);

@@ -209,7 +209,7 @@ cmd_cert_renew(struct cli *cli, int argc, char **argv)
 	struct cm_issued is;
 	struct cli_out o;
 	const char *ca = NULL, *out = NULL;
-	int der = 0, rc, status;
+	int der = 0, rc;
 
 	if ((rc = parse_serial_ca("cert renew", argc, argv, &ca, &out, &der,
 	    NULL, NULL)) != 0)
@@ -221,16 +221,5 @@ cmd_cert_renew(struct cli *cli, int argc, char **argv)
 			cli_out_abort(&o);
 		return cli_fail(cli, rc);
 	}
-	if (out != NULL) {
-		status = cli_out_commit(cli, &o, is.data, is.len) == 0 ? 0 : 1;
-		if (status == 0)
-			printf("%s\n", is.serial);
-		else
-			fprintf(stderr, "cmctl: certificate %s is issued and "
-			    "recorded; use cmctl cert export to fetch it\n",
-			    is.serial);
-	} else
-		status = cli_write_stdout(is.data, is.len) == 0 ? 0 : 1;
-	cm_issued_clear(&is);
-	return status;
+	return cli_issued_out(cli, &o, out != NULL, &is);
 }

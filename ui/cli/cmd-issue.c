@@ -206,7 +206,7 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 	struct cli_out o;
 	const char *csr = NULL, *out = NULL, *dir = NULL, *outdir = NULL;
 	unsigned char *buf = NULL;
-	int ch, rc, status;
+	int ch, rc;
 
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
@@ -266,16 +266,5 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 			cli_out_abort(&o);
 		return cli_fail(cli, rc);
 	}
-	if (out != NULL) {
-		status = cli_out_commit(cli, &o, is.data, is.len) == 0 ? 0 : 1;
-		if (status == 0)
-			printf("%s\n", is.serial);
-		else
-			fprintf(stderr, "cmctl: certificate %s is issued and "
-			    "recorded; use cmctl cert export to fetch it\n",
-			    is.serial);
-	} else
-		status = cli_write_stdout(is.data, is.len) == 0 ? 0 : 1;
-	cm_issued_clear(&is);
-	return status;
+	return cli_issued_out(cli, &o, out != NULL, &is);
 }

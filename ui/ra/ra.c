@@ -13,34 +13,6 @@
 
 #include "tui.h"
 
-static char *
-when(time_t t, char *buf, size_t len)
-{
-	if (t == 0)
-		snprintf(buf, len, "-");
-	else
-		cm_time_format(t, buf, len);
-	return buf;
-}
-
-static int
-check_dn(struct tui *t, const char *v, char *err, size_t len)
-{
-	if (cm_dn_check(tui_ctx(t), v) == 0)
-		return 0;
-	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
-	return -1;
-}
-
-static int
-check_san(struct tui *t, const char *v, char *err, size_t len)
-{
-	if (cm_san_check(tui_ctx(t), v) == 0)
-		return 0;
-	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
-	return -1;
-}
-
 static int
 subject_found(void *arg, const struct cm_subject_info *si)
 {
@@ -92,7 +64,7 @@ token_row(void *arg, const struct cm_token_info *ti)
 	snprintf(id, sizeof(id), "%lld", (long long)ti->id);
 	return tui_rows_add(arg, ti->id, id, "%-6lld %-18s %-9s %-9s %-16s %s",
 	    (long long)ti->id, ti->procedure, ti->storage, ti->state,
-	    when(ti->created, c, sizeof(c)), ti->subject);
+	    tui_when(ti->created, c, sizeof(c)), ti->subject);
 }
 
 static int
@@ -112,7 +84,7 @@ token_text(void *arg, const struct cm_token_info *ti)
 	tui_text_add(arg, "Token %lld: %s, %s, %s", (long long)ti->id,
 	    ti->procedure, ti->storage, ti->state);
 	tui_text_add(arg, "Subject: %s", ti->subject);
-	return tui_text_add(arg, "Issued:  %s", when(ti->created, c,
+	return tui_text_add(arg, "Issued:  %s", tui_when(ti->created, c,
 	    sizeof(c)));
 }
 
@@ -122,7 +94,7 @@ token_cert_text(void *arg, const struct cm_cert_info *ci)
 	char c[32];
 
 	return tui_text_add(arg, "  %s  %-8s to %s  %s", ci->serial,
-	    ci->status, when(ci->not_after, c, sizeof(c)), ci->procedure !=
+	    ci->status, tui_when(ci->not_after, c, sizeof(c)), ci->procedure !=
 	    NULL ? ci->procedure : "");
 }
 
@@ -315,22 +287,6 @@ static struct tui_view tokens_view = {
 /* Tab 2: PKCS#10 */
 
 static int
-proc_row(void *arg, const struct cm_cert_procedure_info *pi)
-{
-	return tui_rows_add(arg, pi->id, pi->name, "%-22s %-14s %-12s %-8s %s",
-	    pi->name, pi->ca, pi->format, pi->validity, pi->state);
-}
-
-static int
-procs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
-    int back, size_t n, struct tui_rows *out)
-{
-	if (after != NULL)
-		return 0;
-	return cm_cert_procedure_list(tui_ctx(t), NULL, proc_row, out);
-}
-
-static int
 proc_text(void *arg, const struct cm_cert_procedure_info *pi)
 {
 	tui_text_add(arg, "Procedure %s: CA %s, format %s (%s)", pi->name,
@@ -384,12 +340,12 @@ p10_issue(struct tui *t, const char *procedure, const char *subject)
 	if (procedure != NULL)
 		snprintf(f[1].value, sizeof(f[1].value), "%s", procedure);
 	f[2].label = "Subject (instead)";
-	f[2].check = check_dn;
+	f[2].check = tui_check_dn;
 	f[2].help = "Empty: the request's subject";
 	if (subject != NULL)
 		snprintf(f[2].value, sizeof(f[2].value), "%s", subject);
 	f[3].label = "SAN (added)";
-	f[3].check = check_san;
+	f[3].check = tui_check_san;
 	f[3].help = "DNS:name,IP:address,email:addr,URI:uri";
 	f[4].label = "Certificate file";
 	f[4].required = 1;
@@ -474,7 +430,7 @@ static struct tui_view p10_view = {
 	.name = "PKCS#10",
 	.header = "Certificate procedure  CA             Format       Validity "
 	    "State",
-	.fetch = procs_fetch,
+	.fetch = tui_procedures_fetch,
 	.detail = procs_detail,
 	.actions = p10_actions,
 	.empty = "No certificate procedures (the AWB makes them)",
@@ -519,7 +475,7 @@ subject_text(void *arg, const struct cm_subject_info *si)
 	tui_text_add(arg, "Subject %lld: %s", (long long)si->id, si->dn);
 	tui_text_add(arg, "Email:   %s", si->email != NULL ? si->email : "-");
 	tui_text_add(arg, "SAN:     %s", si->san != NULL ? si->san : "-");
-	return tui_text_add(arg, "Since:   %s", when(si->created, c,
+	return tui_text_add(arg, "Since:   %s", tui_when(si->created, c,
 	    sizeof(c)));
 }
 
@@ -548,11 +504,11 @@ subject_register(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	memset(f, 0, sizeof(f));
 	f[0].label = "Distinguished name";
 	f[0].required = 1;
-	f[0].check = check_dn;
+	f[0].check = tui_check_dn;
 	f[0].help = "As C=SE,O=Example,CN=Anna Svensson";
 	f[1].label = "Email";
 	f[2].label = "SAN";
-	f[2].check = check_san;
+	f[2].check = tui_check_san;
 	f[2].help = "DNS:name,IP:address,email:addr,URI:uri";
 	while (tui_form(t, "Register subject", f, 3)) {
 		memset(&req, 0, sizeof(req));
@@ -598,7 +554,7 @@ subject_edit(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[0].label = "Email";
 	f[0].help = "Empty: none";
 	f[1].label = "SAN";
-	f[1].check = check_san;
+	f[1].check = tui_check_san;
 	f[1].help = "Empty: none.  Issued certificates do not change";
 	if ((rc = cm_subject_list(tui_ctx(t), r->key, subject_fill, f)) != 0) {
 		tui_error(t, rc);
@@ -689,7 +645,7 @@ cert_row(void *arg, const struct cm_cert_info *ci)
 	int rc;
 
 	rc = tui_rows_add(arg, ci->id, ci->serial, "%-32s %-7s %-12.12s %-10.10s "
-	    "%s", ci->serial, ci->status, ci->ca, when(ci->not_after, c,
+	    "%s", ci->serial, ci->status, ci->ca, tui_when(ci->not_after, c,
 	    sizeof(c)), ci->subject);
 	if (rc == 0)
 		rc = tui_rows_aux(arg, ci->subject);
@@ -735,8 +691,8 @@ cert_text(void *arg, const struct cm_cert_info *ci)
 	    ci->ca, ci->status, ci->reason != NULL ? ", " : "",
 	    ci->reason != NULL ? ci->reason : "");
 	tui_text_add(a->text, "Subject:   %s", ci->subject);
-	tui_text_add(a->text, "Valid:     %s to %s", when(ci->not_before, c1,
-	    sizeof(c1)), when(ci->not_after, c2, sizeof(c2)));
+	tui_text_add(a->text, "Valid:     %s to %s", tui_when(ci->not_before, c1,
+	    sizeof(c1)), tui_when(ci->not_after, c2, sizeof(c2)));
 	tui_text_add(a->text, "Procedure: %s", ci->procedure != NULL ?
 	    ci->procedure : "(a CA certificate)");
 	if (cm_cert_text(tui_ctx(a->t), ci->der, ci->der_len, &x509) == 0) {
@@ -988,19 +944,9 @@ static struct tui_view *views[] = {
 	&tokens_view, &p10_view, &subjects_view, &certs_view
 };
 
-static void
-login_key(struct tui *t, struct tui_view *v, const struct tui_row *r)
-{
-	cm_officer_logout(tui_ctx(t), NULL);
-	tui_header_update(t);
-	if (tui_login(t, "Log in", NULL) == NULL)
-		tui_status(t, "No officer logged in");
-	tui_refresh_all(t);
-}
-
 static const struct tui_action global[] = {
 	{ 'L', "L", "Login", "log out, and log in as another officer", 0,
-	    login_key },
+	    tui_relogin },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 

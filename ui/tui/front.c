@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -418,4 +419,87 @@ tui_save_retry(struct tui *t, const char *title, char *path, size_t pathlen,
 		snprintf(path, pathlen, "%s", f[0].value);
 	}
 	return 0;
+}
+
+/* Inline validation of a DN field, by the engine's own parser. */
+int
+tui_check_dn(struct tui *t, const char *v, char *err, size_t len)
+{
+	if (cm_dn_check(tui_ctx(t), v) == 0)
+		return 0;
+	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
+	return -1;
+}
+
+int
+tui_check_duration(struct tui *t, const char *v, char *err, size_t len)
+{
+	time_t out;
+
+	if (cm_duration_parse(tui_ctx(t), "duration", v, time(NULL), &out) ==
+	    0)
+		return 0;
+	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
+	return -1;
+}
+
+int
+tui_check_int(struct tui *t, const char *v, char *err, size_t len)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno == 0 && *end == '\0' && end != v && n >= -1 && n <= 100)
+		return 0;
+	snprintf(err, len, "\"%s\": a number from -1 (none) to 100", v);
+	return -1;
+}
+
+int
+tui_check_name(struct tui *t, const char *v, char *err, size_t len)
+{
+	if (cm_name_check(tui_ctx(t), "name", v) == 0)
+		return 0;
+	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
+	return -1;
+}
+
+/* Inline validation of a subjectAltName list. */
+int
+tui_check_san(struct tui *t, const char *v, char *err, size_t len)
+{
+	if (cm_san_check(tui_ctx(t), v) == 0)
+		return 0;
+	snprintf(err, len, "%s", cm_ctx_errmsg(tui_ctx(t)));
+	return -1;
+}
+
+/* An action: log out, and log in as another officer. */
+void
+tui_relogin(struct tui *t, struct tui_view *v, const struct tui_row *row)
+{
+	cm_officer_logout(tui_ctx(t), NULL);
+	tui_header_update(t);
+	if (tui_login(t, "Log in", NULL) == NULL)
+		tui_status(t, "No officer logged in");
+	tui_refresh_all(t);
+}
+
+static int
+procedure_row(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	return tui_rows_add(arg, pi->id, pi->name, "%-22s %-14s %-12s %-8s %s",
+	    pi->name, pi->ca, pi->format, pi->validity, pi->state);
+}
+
+/* The fetch of a view of the certificate procedures (not paged). */
+int
+tui_procedures_fetch(struct tui *t, struct tui_view *v,
+    const struct tui_row *after, int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_cert_procedure_list(tui_ctx(t), NULL, procedure_row, out);
 }

@@ -146,3 +146,14 @@ tui_q(const char *s)
 	free(q);
 	return buf[at];
 }
+
+/* A time for a list or a detail pane; "-" for none. */
+char *
+tui_when(time_t t, char *buf, size_t len)
+{
+	if (t == 0)
+		snprintf(buf, len, "-");
+	else
+		cm_time_format(t, buf, len);
+	return buf;
+}

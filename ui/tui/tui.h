@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cm.h"
 
@@ -153,6 +154,7 @@ void	tui_rows_clear(struct tui_rows *);
 int	tui_rows_aux(struct tui_rows *, const char *);
 char	*tui_shell_quote(const char *);
 const char *tui_q(const char *);
+char	*tui_when(time_t, char *, size_t);
 int	tui_text_add(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
@@ -178,6 +180,14 @@ const char *tui_login(struct tui *, const char *, const char *);
 int	tui_options(const char *, int, char **, struct cm_ctx **, char **,
 	    const char **);
 int	tui_check_new_file(struct tui *, const char *, char *, size_t);
+int	tui_check_dn(struct tui *, const char *, char *, size_t);
+int	tui_check_san(struct tui *, const char *, char *, size_t);
+int	tui_check_duration(struct tui *, const char *, char *, size_t);
+int	tui_check_int(struct tui *, const char *, char *, size_t);
+int	tui_check_name(struct tui *, const char *, char *, size_t);
+void	tui_relogin(struct tui *, struct tui_view *, const struct tui_row *);
+int	tui_procedures_fetch(struct tui *, struct tui_view *,
+	    const struct tui_row *, int, size_t, struct tui_rows *);
 int	tui_save(struct tui *, const char *, const void *, size_t, int);
 int	tui_save_retry(struct tui *, const char *, char *, size_t,
 	    const void *, size_t, int);
