@@ -51,6 +51,11 @@ tui_type() {
 	_tmux send-keys -t tui -l -- "$1"
 }
 
+# tui_sgr: the screen with its attributes (escape sequences), to $T/sgr.
+tui_sgr() {
+	_tmux capture-pane -e -p -t tui >"$T/sgr" 2>/dev/null
+}
+
 tui_screen() {
 	_tmux capture-pane -p -t tui >"$T/screen" 2>/dev/null
 	cat "$T/screen"

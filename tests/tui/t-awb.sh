@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 51
+plan 56
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -205,8 +205,23 @@ tui_screen >/dev/null
 like "back at 80x24 the hints are on line 24" "$(sed -n 24p "$T/screen")" \
     "Help"
 
+tui_sgr
+assert "the header is in colour (white on blue)" grep -q '44m' "$T/sgr"
 tui_keys q
 tui_exited
 is "q quits with status 0" "$TUI_RC" 0
+tui_stop
+
+# --- NO_COLOR: reverse and bold only ------------------------------------------------
+
+tui_start 80 24 env NO_COLOR=1 "$CMAWB" -c "$B/cm.conf" -d "$B/cm.db"
+tui_see "with NO_COLOR cm-awb starts as before" "Log in"
+tui_sgr
+refute "... with no colour on the screen" \
+    grep -Eq '\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5|48;5)(;[0-9;]*)?m' "$T/sgr"
+assert "... the header in reverse video" grep -q '7m' "$T/sgr"
+tui_keys Escape
+tui_exited
+is "Esc at the login of a four-eye CMDB quits with status 0" "$TUI_RC" 0
 tui_stop
 done_testing
