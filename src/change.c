@@ -52,6 +52,7 @@ static const struct change_handler handlers[] = {
 	{ "cert-procedure.create",	procedure_apply_create },
 	{ "cert-procedure.modify",	procedure_apply_create },
 	{ "token-procedure.create",	token_procedure_apply_create },
+	{ "token-procedure.modify",	token_procedure_apply_create },
 	{ "officer-profile.create",	officer_profile_apply_create },
 	{ "officer-profile.modify",	officer_profile_apply_create },
 	{ "officer.create",		officer_apply_create },

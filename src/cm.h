@@ -377,6 +377,8 @@ typedef int (*cm_token_procedure_cb)(void *,
     const struct cm_token_procedure_info *);
 int	cm_token_procedure_create(struct cm_ctx *,
 	    const struct cm_token_procedure_req *);
+int	cm_token_procedure_modify(struct cm_ctx *,
+	    const struct cm_token_procedure_req *);
 int	cm_token_procedure_list(struct cm_ctx *, const char *,
 	    cm_token_procedure_cb, void *);
 

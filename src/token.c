@@ -51,13 +51,13 @@ cp_cb(void *arg, struct store_row *row)
  * Create a token procedure, as a policy change.  Every certificate
  * procedure must exist and allow the key type.  Returns 0 or a CM_ERR_*.
  */
-int
-cm_token_procedure_create(struct cm_ctx *ctx,
-    const struct cm_token_procedure_req *req)
+static int
+tproc_request(struct cm_ctx *ctx, const struct cm_token_procedure_req *req,
+    const char *type)
 {
 	struct change *ch = NULL;
 	struct cp_arg cp;
-	char *procs = NULL, *np, type[32];
+	char *procs = NULL, *np, ktype[32];
 	const char *storage = req->storage, *kt = cm_def(req->key_type, "rsa:2048");
 	int64_t id;
 	size_t i;
@@ -69,12 +69,19 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 		    "required");
 		goto out;
 	}
-	if (store_int(ctx, &id, "SELECT id FROM token_procedures WHERE name = "
-	    "?", "t", req->name) == 0) {
+	rc = store_int(ctx, &id, "SELECT id FROM token_procedures WHERE name = "
+	    "?", "t", req->name);
+	if (rc == 0 && strcmp(type, "token-procedure.create") == 0) {
 		rc = cm_err(ctx, CM_ERR_EXISTS, "token procedure \"%s\" already "
 		    "exists", req->name);
 		goto out;
-	}
+	} else if (rc == CM_ERR_NOTFOUND && strcmp(type,
+	    "token-procedure.modify") == 0) {
+		rc = cm_err(ctx, rc, "token procedure \"%s\" not found",
+		    req->name);
+		goto out;
+	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+		goto out;
 	if (!one_of(storage, "smartcard", "pkcs12", "pkcs10")) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": storage "
 		    "\"%s\" (smartcard, pkcs12 or pkcs10)", req->name,
@@ -119,7 +126,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 		    "one certificate procedure is required", req->name);
 		goto out;
 	}
-	snprintf(type, sizeof(type), "%s", kt);
+	snprintf(ktype, sizeof(ktype), "%s", kt);
 	bits = strncmp(kt, "rsa:", 4) == 0 ? atoi(kt + 4) : 0;
 	for (i = 0; i < req->ncert_procedures; i++) {
 		memset(&cp, 0, sizeof(cp));
@@ -133,7 +140,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 			    req->name, req->cert_procedures[i]);
 			goto out;
 		}
-		if ((rc = issue_key_allowed(cp.allow, type, bits, &min)) < 0)
+		if ((rc = issue_key_allowed(cp.allow, ktype, bits, &min)) < 0)
 			goto out;
 		if (rc == 0) {
 			rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\": "
@@ -155,7 +162,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 		free(procs);
 		procs = np;
 	}
-	if ((ch = change_new("token-procedure.create")) == NULL ||
+	if ((ch = change_new(type)) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "storage", storage) != 0 ||
 	    change_set(ch, "card-serial", cm_def(req->card_serial,
@@ -176,7 +183,87 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 out:
 	change_free(ch);
 	free(procs);
-	return audit_done(ctx, rc, "token-procedure.create", req->name);
+	return audit_done(ctx, rc, type, req->name);
+}
+
+/* Create a token procedure, as a policy change. */
+int
+cm_token_procedure_create(struct cm_ctx *ctx,
+    const struct cm_token_procedure_req *req)
+{
+	return tproc_request(ctx, req, "token-procedure.create");
+}
+
+struct tpcur {
+	char	 storage[16];
+	char	 range[16];
+	char	 pin[16];
+	char	 issuer[16];
+	char	 key[32];
+	char	*procs;
+	int	 card;
+};
+
+static int
+tpcur_cb(void *arg, const struct cm_token_procedure_info *ti)
+{
+	struct tpcur *c = arg;
+
+	snprintf(c->storage, sizeof(c->storage), "%s", ti->storage);
+	snprintf(c->range, sizeof(c->range), "%s", ti->serial_range);
+	snprintf(c->pin, sizeof(c->pin), "%s", ti->pin_procedure);
+	snprintf(c->issuer, sizeof(c->issuer), "%s", ti->issuer_certs);
+	snprintf(c->key, sizeof(c->key), "%s", ti->key_type);
+	c->card = ti->card_serial;
+	return (c->procs = cm_strdup(ti->cert_procedures)) == NULL ?
+	    CM_ERR_NOMEM : 0;
+}
+
+/*
+ * Change a token procedure, as a policy change: what req leaves NULL (or,
+ * for the certificate procedures, empty) is kept; the storage profile does
+ * not change (tokens of it exist: make a new procedure).  Tokens already
+ * issued do not change.
+ */
+int
+cm_token_procedure_modify(struct cm_ctx *ctx,
+    const struct cm_token_procedure_req *req)
+{
+	struct cm_token_procedure_req m = *req;
+	struct tpcur c;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (req->name == NULL || *req->name == '\0')
+		return cm_err(ctx, CM_ERR_INVAL, "token procedure: a name is "
+		    "required");
+	if ((rc = cm_token_procedure_list(ctx, req->name, tpcur_cb, &c)) != 0)
+		goto out;
+	if (req->storage != NULL && strcmp(req->storage, c.storage) != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\": the "
+		    "storage profile (%s) does not change; make a new token "
+		    "procedure", req->name, c.storage);
+		goto out;
+	}
+	m.storage = c.storage;
+	m.card_serial = cm_def(req->card_serial, c.card ? "yes" : "no");
+	m.serial_range = cm_def(req->serial_range, c.range);
+	m.pin_procedure = cm_def(req->pin_procedure, c.pin);
+	m.issuer_certs = cm_def(req->issuer_certs, c.issuer);
+	m.key_type = cm_def(req->key_type, c.key);
+	if (req->ncert_procedures == 0) {
+		if ((rc = cm_split(c.procs, '\n', &v, &n)) != 0)
+			goto out;
+		m.cert_procedures = (const char * const *)v;
+		m.ncert_procedures = n;
+	}
+	rc = tproc_request(ctx, &m, "token-procedure.modify");
+out:
+	cm_split_free(v, n);
+	free(c.procs);
+	return rc;
 }
 
 /* Apply token-procedure.create. */
@@ -206,17 +293,42 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		    "storage, card serial, serial range, PIN procedure, issuer "
 		    "certificates or key type that token-procedure create does "
 		    "not take", change_get(ch, "name"));
-	rc = store_exec(ctx, "INSERT INTO token_procedures (name, storage, "
-	    "card_serial, serial_range, pin_procedure, issuer_certs, key_type, "
-	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ttI" "tttt" "i",
-	    change_get(ch, "name"), change_get(ch, "storage"),
-	    strcmp(cm_def(change_get(ch, "card-serial"), "no"), "yes") == 0,
-	    change_get(ch, "serial-range"), change_get(ch, "pin-procedure"),
-	    change_get(ch, "issuer-certs"), change_get(ch, "key-type"),
-	    (int64_t)time(NULL));
+	if (strcmp(change_type(ch), "token-procedure.modify") == 0) {
+		/* The storage profile stays: tokens of it exist. */
+		rc = store_exec(ctx, "UPDATE token_procedures SET card_serial "
+		    "= ?2, serial_range = ?3, pin_procedure = ?4, issuer_certs "
+		    "= ?5, key_type = ?6 WHERE name = ?1 AND storage = ?7",
+		    "tI" "tttt" "t", change_get(ch, "name"),
+		    strcmp(cm_def(change_get(ch, "card-serial"), "no"), "yes")
+		    == 0, change_get(ch, "serial-range"),
+		    change_get(ch, "pin-procedure"), change_get(ch,
+		    "issuer-certs"), change_get(ch, "key-type"), change_get(ch,
+		    "storage"));
+		if (rc == 0 && store_changes(ctx) != 1)
+			rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\": "
+			    "not found with storage %s", change_get(ch, "name"),
+			    change_get(ch, "storage"));
+		if (rc == 0)
+			rc = store_int(ctx, &tp, "SELECT id FROM "
+			    "token_procedures WHERE name = ?", "t",
+			    change_get(ch, "name"));
+		if (rc == 0)
+			rc = store_exec(ctx, "DELETE FROM token_procedure_keys "
+			    "WHERE token_procedure_id = ?", "i", tp);
+	} else {
+		rc = store_exec(ctx, "INSERT INTO token_procedures (name, "
+		    "storage, card_serial, serial_range, pin_procedure, "
+		    "issuer_certs, key_type, created) VALUES (?, ?, ?, ?, ?, ?, "
+		    "?, ?)", "ttI" "tttt" "i", change_get(ch, "name"),
+		    change_get(ch, "storage"), strcmp(cm_def(change_get(ch,
+		    "card-serial"), "no"), "yes") == 0, change_get(ch,
+		    "serial-range"), change_get(ch, "pin-procedure"),
+		    change_get(ch, "issuer-certs"), change_get(ch, "key-type"),
+		    (int64_t)time(NULL));
+		tp = store_last_id(ctx);
+	}
 	if (rc != 0)
 		return rc;
-	tp = store_last_id(ctx);
 	if ((rc = cm_split(change_get(ch, "cert-procedures"), '\n', &v, &n)) !=
 	    0)
 		return rc;

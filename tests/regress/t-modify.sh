@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 19
+plan 23
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -48,6 +48,13 @@ check_refused 3 'shorter than the CRL interval' \
     o12 ca modify "Officer and system CA" --delta-interval 1d
 check_refused 4 'is revoked' "a revoked CA's settings do not change: exit 4" \
     o12 ca modify "Boot CA" --crl-interval 1h
+check "two officers change a token procedure's PIN procedure" \
+    o12 token-procedure modify -n "System tokens" --pin-procedure letter
+like "... which token-procedure show shows" \
+    "$(cmb token-procedure show "System tokens")" "PIN procedure: letter"
+check_refused 4 'storage profile .* does not change' \
+    "its storage profile does not change: exit 4" \
+    o12 token-procedure modify -n "System tokens" --storage smartcard
 check "audit verify after the modifications" cmb audit verify
 
 done_testing

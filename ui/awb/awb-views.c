@@ -735,8 +735,60 @@ tproc_create_fn(struct cm_ctx *ctx, const void *req)
 enum { T_NAME, T_STORAGE, T_CARD, T_RANGE, T_PIN, T_ISSUER, T_KEY, T_PROCS,
     T_NFIELDS };
 
+static int
+tproc_modify_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_token_procedure_modify(ctx, req);
+}
+
+struct tproc_fill_arg {
+	struct tui_field	*f;
+	char			*storage_note;
+};
+
+static int
+tproc_fill(void *arg, const struct cm_token_procedure_info *pi)
+{
+	struct tproc_fill_arg *a = arg;
+	struct tui_field *f = a->f;
+	char *p;
+
+	snprintf(a->storage_note, 200, "Storage profile: %s (does not change)",
+	    pi->storage);
+	snprintf(f[T_CARD].value, sizeof(f[0].value), "%s", pi->card_serial ?
+	    "yes" : "no");
+	snprintf(f[T_RANGE].value, sizeof(f[0].value), "%s", pi->serial_range);
+	snprintf(f[T_PIN].value, sizeof(f[0].value), "%s", pi->pin_procedure);
+	snprintf(f[T_ISSUER].value, sizeof(f[0].value), "%s",
+	    pi->issuer_certs);
+	snprintf(f[T_KEY].value, sizeof(f[0].value), "%s", pi->key_type);
+	snprintf(f[T_PROCS].value, sizeof(f[0].value), "%s",
+	    pi->cert_procedures);
+	p = f[T_PROCS].value + strlen(f[T_PROCS].value);
+	while (p > f[T_PROCS].value && p[-1] == '\n')
+		*--p = '\0';
+	for (p = f[T_PROCS].value; (p = strchr(p, '\n')) != NULL; )
+		*p = ',';
+	return 0;
+}
+
+static void	tproc_form(struct tui *, const char *);
+
 static void
 tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	tproc_form(t, NULL);
+}
+
+static void
+tproc_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	tproc_form(t, r->key);
+}
+
+/* The Token Procedure Request: a new one, or modify the named one. */
+static void
+tproc_form(struct tui *t, const char *modify)
 {
 	static const char *const storage[] = { "pkcs12", "pkcs10", "smartcard",
 	    NULL };
@@ -749,9 +801,12 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	    "rsa:3072", "rsa:4096", "ed25519", NULL };
 	struct tui_field f[T_NFIELDS];
 	struct cm_token_procedure_req req;
+	struct tproc_fill_arg fa;
 	struct tui_cmd cmd;
-	char copy[512], *p, *save = NULL, **procs_v = NULL;
+	char copy[512], *p, *save = NULL, **procs_v = NULL, title[300];
+	char note[200];
 	size_t np = 0;
+	int rc;
 
 	memset(f, 0, sizeof(f));
 	f[T_NAME].label = "Name";
@@ -778,10 +833,27 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[T_PROCS].label = "Certificate procedures";
 	f[T_PROCS].required = 1;
 	f[T_PROCS].help = "Comma list: one certificate (and key) each";
-	while (tui_form(t, "Token Procedure Request", f, T_NFIELDS)) {
+	snprintf(title, sizeof(title), "Token Procedure Request");
+	if (modify != NULL) {
+		snprintf(title, sizeof(title), "Modify token procedure "
+		    "\"%.200s\"", modify);
+		snprintf(f[T_NAME].value, sizeof(f[0].value), "%s", modify);
+		f[T_NAME].kind = TUI_NOTE;
+		f[T_NAME].label = title;
+		f[T_STORAGE].kind = TUI_NOTE;
+		f[T_STORAGE].label = note;
+		fa.f = f;
+		fa.storage_note = note;
+		if ((rc = cm_token_procedure_list(tui_ctx(t), modify,
+		    tproc_fill, &fa)) != 0) {
+			tui_error(t, rc);
+			return;
+		}
+	}
+	while (tui_form(t, title, f, T_NFIELDS)) {
 		memset(&req, 0, sizeof(req));
 		req.name = f[T_NAME].value;
-		req.storage = f[T_STORAGE].value;
+		req.storage = modify != NULL ? NULL : f[T_STORAGE].value;
 		req.card_serial = strcmp(f[T_CARD].value, "by storage") == 0 ?
 		    NULL : f[T_CARD].value;
 		req.serial_range = f[T_RANGE].value;
@@ -789,7 +861,8 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		req.issuer_certs = f[T_ISSUER].value;
 		req.key_type = f[T_KEY].value;
 		memset(&cmd, 0, sizeof(cmd));
-		tui_cmd_word(&cmd, "token-procedure create");
+		tui_cmd_word(&cmd, modify != NULL ? "token-procedure modify" :
+		    "token-procedure create");
 		tui_cmd_add(&cmd, "-n", req.name);
 		tui_cmd_add(&cmd, "--storage", req.storage);
 		tui_cmd_add(&cmd, "--card-serial", req.card_serial);
@@ -813,7 +886,8 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 		}
 		req.cert_procedures = (const char * const *)procs_v;
 		req.ncert_procedures = np;
-		if (awb_submit(t, tproc_create_fn, &req, &cmd) >= 0)
+		if (awb_submit(t, modify != NULL ? tproc_modify_fn :
+		    tproc_create_fn, &req, &cmd) >= 0)
 			break;
 	}
 	free(procs_v);
@@ -821,6 +895,8 @@ tproc_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 
 static const struct tui_action tproc_actions[] = {
 	{ 'n', "n", "New", "a Token Procedure Request", 0, tproc_new },
+	{ 'm', "m", "Modify", "change the token procedure (a policy change)",
+	    1, tproc_modify },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 

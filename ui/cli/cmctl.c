@@ -59,6 +59,11 @@ const struct cli_cmd cli_cmds[] = {
 	    "[--card-serial yes|no] [--serial-range mandatory|optional|none] "
 	    "[--pin-procedure show|letter] [--issuer-certs none|ca|chain] "
 	    "--cert-procedure P [--cert-procedure P2 ...] [--key-type TYPE]", 1 },
+	{ "token-procedure", "modify", cmd_token_procedure_create,
+	    "token-procedure modify -n NAME [--card-serial yes|no] "
+	    "[--serial-range mandatory|optional|none] [--pin-procedure "
+	    "show|letter] [--issuer-certs none|ca|chain] [--cert-procedure P "
+	    "...] [--key-type TYPE]", 1 },
 	{ "token-procedure", "list", cmd_token_procedure_list,
 	    "token-procedure list", 1 },
 	{ "token-procedure", "show", cmd_token_procedure_show,

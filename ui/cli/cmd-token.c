@@ -156,6 +156,7 @@ cmd_subject_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* token-procedure create, and modify: the same options, all optional. */
 int
 cmd_token_procedure_create(struct cli *cli, int argc, char **argv)
 {
@@ -172,7 +173,7 @@ cmd_token_procedure_create(struct cli *cli, int argc, char **argv)
 	};
 	struct cm_token_procedure_req req;
 	const char **cps = NULL, **ncp;
-	int ch, rc;
+	int ch, rc, modify = strcmp(argv[0], "modify") == 0;
 
 	memset(&req, 0, sizeof(req));
 	opterr = 0;
@@ -197,23 +198,27 @@ cmd_token_procedure_create(struct cli *cli, int argc, char **argv)
 			break;
 		default:
 			free(cps);
-			return cli_usage_error("token-procedure create: unknown "
-			    "option or missing argument \"%s\"",
+			return cli_usage_error("token-procedure %s: unknown "
+			    "option or missing argument \"%s\"", argv[0],
 			    argv[optind - 1]);
 		}
 	}
 	req.cert_procedures = cps;
-	if (optind != argc || req.name == NULL || req.storage == NULL ||
-	    req.ncert_procedures == 0) {
+	if (optind != argc || req.name == NULL || (!modify &&
+	    (req.storage == NULL || req.ncert_procedures == 0))) {
 		free(cps);
-		return cli_usage_error("token-procedure create -n NAME --storage "
-		    "STORAGE --cert-procedure P [--cert-procedure P2 ...]");
+		return cli_usage_error(modify ? "token-procedure modify -n NAME "
+		    "[options of create]" : "token-procedure create -n NAME "
+		    "--storage STORAGE --cert-procedure P [--cert-procedure P2 "
+		    "...]");
 	}
-	rc = cm_token_procedure_create(cli->ctx, &req);
+	rc = modify ? cm_token_procedure_modify(cli->ctx, &req) :
+	    cm_token_procedure_create(cli->ctx, &req);
 	free(cps);
 	if (rc != 0)
 		return cli_fail(cli, rc);
-	cli_info(cli, "token procedure \"%s\" created", req.name);
+	cli_info(cli, "token procedure \"%s\" %s", req.name, modify ?
+	    "modified" : "created");
 	return 0;
 }
 
