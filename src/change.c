@@ -57,6 +57,7 @@ static const struct change_handler handlers[] = {
 	{ "officer-profile.modify",	officer_profile_apply_create },
 	{ "officer.create",		officer_apply_create },
 	{ "officer.disable",		officer_apply_disable },
+	{ "officer.modify",		officer_apply_modify },
 	{ "policy.import",		policy_apply_import },
 	{ NULL,				NULL }
 };

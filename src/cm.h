@@ -463,6 +463,7 @@ int	cm_officer_profile_list(struct cm_ctx *, const char *,
 	    cm_officer_profile_cb, void *);
 int	cm_officer_create(struct cm_ctx *, const struct cm_officer_req *);
 int	cm_officer_disable(struct cm_ctx *, const char *);
+int	cm_officer_modify(struct cm_ctx *, const char *, const char *);
 int	cm_officer_list(struct cm_ctx *, const char *, cm_officer_cb, void *);
 int	cm_officer_login(struct cm_ctx *, const char *, const unsigned char *,
 	    size_t);

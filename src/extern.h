@@ -277,6 +277,7 @@ int		 officer_profile_apply_create(struct cm_ctx *,
 		    const struct change *);
 int		 officer_apply_create(struct cm_ctx *, const struct change *);
 int		 officer_apply_disable(struct cm_ctx *, const struct change *);
+int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
 /* policy.c */
 int		 policy_apply_import(struct cm_ctx *, const struct change *);

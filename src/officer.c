@@ -989,3 +989,79 @@ cm_officer_list(struct cm_ctx *ctx, const char *name, cm_officer_cb cb,
 	    "o.ca_id WHERE ?1 IS NULL OR o.name = ?1 ORDER BY o.name", ol_cb,
 	    &a, "t", name);
 }
+
+/*
+ * Give an active officer another officer profile, as a policy change.
+ * Refused when it would leave fewer than two officers who may administer
+ * policy: four-eye control, once on, stays on.
+ */
+int
+cm_officer_modify(struct cm_ctx *ctx, const char *name, const char *profile)
+{
+	struct change *ch = NULL;
+	int64_t id;
+	int rc;
+
+	if (name == NULL || *name == '\0' || profile == NULL ||
+	    *profile == '\0') {
+		rc = cm_err(ctx, CM_ERR_INVAL, "officer modify: a name and a "
+		    "profile are required");
+		goto out;
+	}
+	if ((rc = store_int(ctx, &id, "SELECT id FROM officers WHERE name = ? "
+	    "AND state = 'active'", "t", name)) != 0) {
+		if (rc == CM_ERR_NOTFOUND)
+			rc = cm_err(ctx, rc, "officer \"%s\" not found, or "
+			    "disabled", name);
+		goto out;
+	}
+	if ((rc = store_int(ctx, &id, "SELECT id FROM officer_profiles WHERE "
+	    "name = ?", "t", profile)) != 0) {
+		if (rc == CM_ERR_NOTFOUND)
+			rc = cm_err(ctx, rc, "officer \"%s\": officer profile "
+			    "\"%s\" not found", name, profile);
+		goto out;
+	}
+	if ((ch = change_new("officer.modify")) == NULL ||
+	    change_set(ch, "name", name) != 0 ||
+	    change_set(ch, "profile", profile) != 0) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	rc = change_submit(ctx, ch, name);
+	change_free(ch);
+	return rc;
+out:
+	change_free(ch);
+	return audit_done(ctx, rc, "officer.modify", name != NULL ? name : "");
+}
+
+/* Apply officer.modify: the new profile, if four-eye control survives. */
+int
+officer_apply_modify(struct cm_ctx *ctx, const struct change *ch)
+{
+	const char *name = cm_def(change_get(ch, "name"), "");
+	int64_t before, after, profile;
+	int rc;
+
+	if ((rc = store_int(ctx, &profile, "SELECT id FROM officer_profiles "
+	    "WHERE name = ?", "t", cm_def(change_get(ch, "profile"), ""))) !=
+	    0)
+		return rc == CM_ERR_NOTFOUND ? cm_err(ctx, rc, "officer \"%s\": "
+		    "officer profile \"%s\" not found", name, cm_def(
+		    change_get(ch, "profile"), "")) : rc;
+	if ((rc = officer_enforced(ctx, &before)) != 0 ||
+	    (rc = store_exec(ctx, "UPDATE officers SET profile_id = ? WHERE "
+	    "name = ? AND state = 'active'", "it", profile, name)) != 0)
+		return rc;
+	if (store_changes(ctx) != 1)
+		return cm_err(ctx, CM_ERR_NOTFOUND, "officer \"%s\" not found, "
+		    "or disabled", name);
+	if ((rc = officer_enforced(ctx, &after)) != 0)
+		return rc;
+	if (before && !after)
+		return cm_err(ctx, CM_ERR_POLICY, "officer \"%s\": the new "
+		    "profile leaves fewer than two officers who may administer "
+		    "policy, and four-eye control needs two", name);
+	return 0;
+}

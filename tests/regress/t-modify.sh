@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 23
+plan 27
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -55,6 +55,11 @@ like "... which token-procedure show shows" \
 check_refused 4 'storage profile .* does not change' \
     "its storage profile does not change: exit 4" \
     o12 token-procedure modify -n "System tokens" --storage smartcard
+check_refused 4 'four-eye control needs two' \
+    "moving a policy officer to a profile without policy is refused: exit 4" \
+    o12 officer modify "Officer 2" --profile Late
+check_refused 5 'not found' "an unknown profile: exit 5" \
+    o12 officer modify "Officer 2" --profile Nothing
 check "audit verify after the modifications" cmb audit verify
 
 done_testing

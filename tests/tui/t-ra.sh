@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 48
+plan 51
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -50,6 +50,11 @@ tui_keys C-u
 tui_type "C=SE,O=RA Test,CN=Åsa Öberg"
 tui_keys Tab
 tui_type "asa@example.se"
+tui_resize 120 40
+tui_see "a resize keeps the dialog" "Register subject"
+tui_see "... and what was typed into it" "asa@example.se"
+tui_resize 80 24
+tui_see "... and so does the way back to 80x24" "CN=Åsa Öberg"
 tui_keys F2
 tui_see "the subject is listed, UTF-8 and all" "CN=Åsa Öberg"
 tui_see "... with the cmctl command" "$ cmctl subject register -s"

@@ -1154,9 +1154,76 @@ off_disable(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	awb_submit(t, off_disable_fn, r->key, &cmd);
 }
 
+struct off_modify {
+	const char	*name;
+	const char	*profile;
+};
+
+static int
+off_modify_fn(struct cm_ctx *ctx, const void *req)
+{
+	const struct off_modify *m = req;
+
+	return cm_officer_modify(ctx, m->name, m->profile);
+}
+
+static int
+off_fill(void *arg, const struct cm_officer_info *oi)
+{
+	struct tui_field *f = arg;
+
+	snprintf(f[1].value, sizeof(f[1].value), "%s", oi->profile);
+	return 0;
+}
+
+/* Another officer profile for the officer of the current row. */
+static void
+off_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[2];
+	struct tui_names profiles;
+	struct off_modify m;
+	struct tui_cmd cmd;
+	char title[300];
+	int rc;
+
+	if ((rc = tui_names(tui_ctx(t), TUI_N_PROFILES, NULL, &profiles)) !=
+	    0) {
+		tui_error(t, rc);
+		return;
+	}
+	memset(f, 0, sizeof(f));
+	snprintf(title, sizeof(title), "Officer \"%.200s\"", r->key);
+	f[0].label = title;
+	f[0].kind = TUI_NOTE;
+	f[1].label = "Officer profile";
+	f[1].kind = TUI_CHOICE;
+	f[1].choices = (const char * const *)profiles.v;
+	f[1].required = 1;
+	f[1].help = "What the officer may do from now on";
+	if ((rc = cm_officer_list(tui_ctx(t), r->key, off_fill, f)) != 0) {
+		tui_error(t, rc);
+		tui_names_free(&profiles);
+		return;
+	}
+	while (tui_form(t, "Modify officer", f, 2)) {
+		m.name = r->key;
+		m.profile = f[1].value;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "officer modify");
+		tui_cmd_add(&cmd, NULL, r->key);
+		tui_cmd_add(&cmd, "--profile", m.profile);
+		if (awb_submit(t, off_modify_fn, &m, &cmd) >= 0)
+			break;
+	}
+	tui_names_free(&profiles);
+}
+
 static const struct tui_action off_actions[] = {
 	{ 'n', "n", "New", "an Officer Request: register an officer", 0,
 	    off_new },
+	{ 'm', "m", "Modify", "give the officer another officer profile", 1,
+	    off_modify },
 	{ 'd', "d", "Disable", "disable the officer", 1, off_disable },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };

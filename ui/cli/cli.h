@@ -104,6 +104,7 @@ int	cmd_officer_create(struct cli *, int, char **);
 int	cmd_officer_list(struct cli *, int, char **);
 int	cmd_officer_show(struct cli *, int, char **);
 int	cmd_officer_disable(struct cli *, int, char **);
+int	cmd_officer_modify(struct cli *, int, char **);
 int	cmd_change_list(struct cli *, int, char **);
 int	cmd_policy_export(struct cli *, int, char **);
 int	cmd_policy_import(struct cli *, int, char **);

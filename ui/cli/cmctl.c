@@ -94,6 +94,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "officer", "list", cmd_officer_list, "officer list", 1 },
 	{ "officer", "show", cmd_officer_show, "officer show NAME", 1 },
 	{ "officer", "disable", cmd_officer_disable, "officer disable NAME", 1 },
+	{ "officer", "modify", cmd_officer_modify, "officer modify NAME "
+	    "--profile PROFILE", 1 },
 	{ "change", "list", cmd_change_list, "change list [--state "
 	    "pending|applied|rejected]", 1 },
 	{ "change", "show", cmd_change_show, "change show ID", 1 },

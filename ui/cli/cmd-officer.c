@@ -363,3 +363,28 @@ cmd_policy_import(struct cli *cli, int argc, char **argv)
 	cli_info(cli, "policy imported from %s", argv[optind]);
 	return 0;
 }
+
+int
+cmd_officer_modify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *profile = NULL;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != O_PROFILE)
+			return cli_usage_error("officer modify: unknown option "
+			    "or missing argument \"%s\"", argv[optind - 1]);
+		profile = optarg;
+	}
+	if (optind != argc - 1 || profile == NULL)
+		return cli_usage_error("officer modify NAME --profile PROFILE");
+	if ((rc = cm_officer_modify(cli->ctx, argv[optind], profile)) != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "officer \"%s\" modified", argv[optind]);
+	return 0;
+}

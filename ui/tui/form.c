@@ -682,6 +682,9 @@ tui_form(struct tui *t, const char *title, struct tui_field *f, size_t n)
 		if (r == KEY_CODE_YES) {
 			switch (k) {
 			case KEY_RESIZE:
+				/* What is typed reaches the buffer first. */
+				form_driver_w(s.form, KEY_CODE_YES,
+				    REQ_VALIDATION);
 				for (cur = 0; cur < n; cur++)
 					if (f[cur].kind != TUI_NOTE &&
 					    f[cur].kind != TUI_SECRET)
