@@ -274,6 +274,7 @@ note_change(struct verify_arg *v, const char *action, const char *result,
 	    2 || sscanf(p, "policy sha256:%64[0-9A-F]", ca.policy) != 1)
 		return 0;
 	ca.id = id;
+	ca.four_eye = strstr(detail, CHANGE_FOUR_EYE) != NULL;
 	if ((nc = reallocarray(v->changes, v->nchanges + 1, sizeof(*nc))) ==
 	    NULL)
 		return CM_ERR_NOMEM;

@@ -476,8 +476,8 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 	char hex[2 * EVP_MAX_MD_SIZE + 1], detail[640], names[400] = "";
 	char policy[2 * EVP_MAX_MD_SIZE + 1] = "";
 	int doclen, rc, pending = 0;
-	int64_t id = 0, enforced, base = 0;
-	size_t nsig = 0;
+	int64_t id = 0, enforced, base = 0, now;
+	size_t nsig = 0, nsigners;
 
 	ctx->pending_change = 0;
 	if ((rc = officer_require(ctx, PERM_POLICY, ch->type)) != 0 ||
@@ -488,7 +488,8 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 		    ch->type);
 		goto out;
 	}
-	if (enforced && policy_signers(ctx, &one) == 1) {
+	nsigners = enforced ? policy_signers(ctx, &one) : 0;
+	if (enforced && nsigners == 1) {
 		if (!one->two_step) {
 			rc = cm_err(ctx, CM_ERR_POLICY, "%s: officer \"%s\" does "
 			    "not sign in two steps (a bootstrap officer): two "
@@ -504,6 +505,20 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 	procedure_cache_clear(ctx);	/* policy is about to change */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
+	/*
+	 * Again under the lock: another process may have changed officers,
+	 * profiles or four-eye control since the checks above.
+	 */
+	if ((rc = officer_require(ctx, PERM_POLICY, ch->type)) != 0 ||
+	    (rc = officer_enforced(ctx, &now)) != 0)
+		goto end;
+	if (now != enforced || (enforced && policy_signers(ctx, &one) !=
+	    nsigners)) {
+		rc = cm_err(ctx, CM_ERR_BUSY, "%s: the officers or four-eye "
+		    "control changed meanwhile; make the change again",
+		    ch->type);
+		goto end;
+	}
 	if (pending && (rc = store_int(ctx, &base, "SELECT coalesce(max(id), 0) "
 	    "FROM changes WHERE state = 'applied'", NULL)) != 0)
 		goto end;
@@ -526,9 +541,10 @@ end:
 		    "by %s, waiting for a second officer", (long long)id, hex,
 		    names);
 	else
-		snprintf(detail, sizeof(detail), "change %lld sha256:%s%s%s, "
+		snprintf(detail, sizeof(detail), "change %lld sha256:%s%s%s%s, "
 		    "policy sha256:%s", (long long)id, hex, nsig > 0 ?
-		    " signed by " : "", names, policy);
+		    " signed by " : "", names, enforced ? ", " CHANGE_FOUR_EYE :
+		    "", policy);
 	rc = txn_end(ctx, rc, pending ? "change.pending" : ch->type, object,
 	    detail);
 	if (rc == 0 && pending)
@@ -858,7 +874,6 @@ struct cverify {
 	size_t		 nlog;
 	struct cm_ctx	*ctx;
 	int		 four_eye;	/* seen a change with two signatures */
-	int64_t		 start;		/* four-eye control began after it */
 	int64_t		 bad;
 	int		 rc;
 };
@@ -906,7 +921,7 @@ cverify_cb(void *arg, struct store_row *row)
 	}
 	if (s.n >= 2)
 		v->four_eye = 1;
-	else if (v->four_eye || (v->start != 0 && id > v->start)) {
+	else if (v->four_eye || v->log[i].four_eye) {
 		v->bad = id;
 		return cm_err(v->ctx, CM_ERR_AUDIT, "change %lld (%s) was applied "
 		    "with %zu officer signature%s after four-eye control began: "
@@ -977,14 +992,11 @@ change_verify_all(struct cm_ctx *ctx, const struct change_audit *log,
 	v.log = log;
 	v.nlog = nlog;
 	*bad = 0;
-	/* The change that made the second officer who may administer policy. */
-	rc = store_int(ctx, &v.start, "SELECT c.id FROM changes c JOIN "
-	    "officers o ON o.name = c.object JOIN officer_profiles p ON p.id = "
-	    "o.profile_id WHERE c.type = 'officer.create' AND c.state = "
-	    "'applied' AND ',' || p.permissions || ',' GLOB '*,policy,*' ORDER "
-	    "BY c.id LIMIT 1 OFFSET 1", NULL);
-	if (rc != 0 && rc != CM_ERR_NOTFOUND)
-		return rc;
+	/*
+	 * Whether a change needed two signatures is in its hash-chained audit
+	 * record (CHANGE_FOUR_EYE), and once one change carried two, every
+	 * later one must.
+	 */
 	rc = store_query(ctx, "SELECT id, document, digest, type, "
 	    "coalesce(policy_digest, '') FROM changes WHERE state = 'applied' "
 	    "ORDER BY id", cverify_cb, &v, NULL);

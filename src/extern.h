@@ -122,10 +122,14 @@ const char	*change_get(const struct change *, const char *);
 const char	*change_type(const struct change *);
 int		 change_submit(struct cm_ctx *, struct change *, const char *);
 /* What the hash-chained audit log says an applied change was and left. */
+/* In the audit record of a change applied under four-eye control. */
+#define CHANGE_FOUR_EYE	"under four-eye control"
+
 struct change_audit {
 	int64_t	id;
 	char	digest[65];
 	char	policy[65];
+	int	four_eye;	/* applied under four-eye control */
 };
 int		 change_verify_all(struct cm_ctx *, const struct change_audit *,
 		    size_t, int64_t *);

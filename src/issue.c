@@ -102,7 +102,17 @@ issue_ca_usable(struct cm_ctx *ctx, const struct procedure *p)
 		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\" "
 		    "cannot be used: CA \"%s\" is no longer active, its key is "
 		    "not in use, or it has expired", p->name, p->ca_name);
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* Another process may have changed the policy since p was read. */
+	if ((rc = store_int(ctx, &ok, "SELECT coalesce(max(id), 0) FROM changes "
+	    "WHERE state = 'applied'", NULL)) != 0)
+		return rc;
+	if (ok != p->policy)	/* procedure_get() reads it again */
+		return cm_err(ctx, CM_ERR_BUSY, "certificate procedure \"%s\": "
+		    "the policy changed while the request was checked; issue "
+		    "again", p->name);
+	return 0;
 }
 
 /* Whether s is a host name (RFC 1123 labels, '*' as a whole first label). */

@@ -322,13 +322,16 @@ cm_cert_procedure_modify(struct cm_ctx *ctx,
 		goto out;
 	m.ca = cm_def(req->ca, c.ca);
 	m.format = cm_def(req->format, c.format);
-	/* NULL keeps a list; an empty one means the format's, as in create. */
-	m.key_usage = req->key_usage != NULL ? req->key_usage : c.ku;
-	m.eku = req->eku != NULL ? req->eku : c.eku;
+	/* NULL keeps a list; an empty one is the format's (NULL to create). */
+	m.key_usage = req->key_usage == NULL ? c.ku : *req->key_usage != '\0' ?
+	    req->key_usage : NULL;
+	m.eku = req->eku == NULL ? c.eku : *req->eku != '\0' ? req->eku :
+	    NULL;
 	m.validity = cm_def(req->validity, c.validity);
 	m.digest = cm_def(req->digest, c.digest);
 	m.chain = cm_def(req->chain, c.chain);
-	m.allow_keys = req->allow_keys != NULL ? req->allow_keys : c.keys;
+	m.allow_keys = req->allow_keys == NULL ? c.keys : *req->allow_keys !=
+	    '\0' ? req->allow_keys : NULL;
 	if (req->fields == NULL) {
 		if (c.fields[0] != '\0' &&
 		    (rc = cm_split(c.fields, '\n', &fv, &nf)) != 0)
@@ -648,6 +651,12 @@ procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return CM_ERR_NOMEM;
+	/* The policy it is read under, read first: a change may commit. */
+	if ((rc = store_int(ctx, &p->policy, "SELECT coalesce(max(id), 0) FROM "
+	    "changes WHERE state = 'applied'", NULL)) != 0) {
+		free(p);
+		return rc;
+	}
 	memset(&a, 0, sizeof(a));
 	a.p = p;
 	if ((p->name = cm_strdup(name)) == NULL) {
@@ -783,11 +792,6 @@ procedure_get(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	procedure_cache_clear(ctx);
 	if ((rc = procedure_load(ctx, name, &p)) != 0)
 		return rc;
-	if ((rc = store_int(ctx, &p->policy, "SELECT coalesce(max(id), 0) FROM "
-	    "changes WHERE state = 'applied'", NULL)) != 0) {
-		procedure_free(p);
-		return rc;
-	}
 	ctx->proc_cache = p;
 	*out = p;
 	return 0;
