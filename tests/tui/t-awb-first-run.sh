@@ -14,7 +14,12 @@ plan 14
 DB=$XDG_DATA_HOME/opencm/cm.db
 KIT=$XDG_DATA_HOME/opencm/boot-kit
 VG=
-if command -v valgrind >/dev/null 2>&1; then
+if ldd "$CMAWB" 2>/dev/null | grep -q libasan; then
+	# Built with --enable-sanitizers: ASan checks the run; valgrind
+	# cannot run an ASan binary.
+	diag "cm-awb is built with AddressSanitizer: no valgrind"
+	ASAN=1
+elif command -v valgrind >/dev/null 2>&1; then
 	VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 	    --error-exitcode=99 --log-file=$T/valgrind.log"
 else
@@ -69,6 +74,8 @@ tui_exited
 if [ -n "$VG" ]; then
 	is "valgrind finds no error and no definite leak" "$TUI_RC" 0
 	[ "$TUI_RC" = 0 ] || diag_file "$T/valgrind.log" 60
+elif [ -n "${ASAN:-}" ]; then
+	is "AddressSanitizer finds no error and no leak" "$TUI_RC" 0
 else
 	skip "valgrind finds no error" "no valgrind"
 fi
