@@ -81,6 +81,11 @@ field_check(struct cm_ctx *ctx, const struct cm_cert_procedure_req *req,
 			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
 			    "\"%s\": ocsp-url \"%s\" must be an http or https "
 			    "URL", req->name, v);
+		/* It goes into an extension's configuration string. */
+		if (strpbrk(v, ",; \t\n") != NULL)
+			return cm_err(ctx, CM_ERR_INVAL, "certificate procedure "
+			    "\"%s\": ocsp-url \"%s\" must not contain commas, "
+			    "semicolons or white space", req->name, v);
 	} else if (strcmp(key, "pathlen") == 0) {
 		pl = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || pl < 0 || pl > 16)
@@ -554,8 +559,16 @@ procedure_exts(struct cm_ctx *ctx, struct procedure *p, const char *fields,
 			free(pol);
 			pol = buf;
 			buf = NULL;
-		} else if (strncmp(lines[i], "ocsp-url=", 9) == 0)
+		} else if (strncmp(lines[i], "ocsp-url=", 9) == 0) {
 			ocsp = lines[i] + 9;
+			/* As field_check(): a stored field may be imported. */
+			if (strpbrk(ocsp, ",; \t") != NULL) {
+				rc = cm_err(ctx, CM_ERR_POLICY, "certificate "
+				    "procedure \"%s\": ocsp-url \"%s\" holds a "
+				    "comma, semicolon or blank", p->name, ocsp);
+				goto out;
+			}
+		}
 		else if (strncmp(lines[i], "pathlen=", 8) == 0)
 			pathlen = lines[i] + 8;
 		else if (strcmp(lines[i], "challenge-password=allow") == 0)

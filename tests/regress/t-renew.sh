@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 43
+plan 45
 
 pki_basic
 export_ca Root "$T/root.pem"
@@ -87,6 +87,13 @@ like "... and the SAN the certificate would get" "$(cat "$T/out")" \
     "SAN: DNS:dry.example.test,IP:192.0.2.7"
 check_fail 4 'dNSName' "--dry-run refuses what issue would refuse" \
     cm issue -p Server --csr "$T/dry.csr" --san "DNS:bad name" --dry-run
+
+# --- a URL may not smuggle another access description into the AIA ---------
+
+check_refused 3 'must not contain commas' \
+    "an ocsp-url with a comma is refused: exit 3" \
+    cm cert-procedure create -n Smuggle --ca Sub --format server \
+    --field "ocsp-url=http://a,caIssuers;URI:http://evil.example"
 
 # --- subject modify and search -------------------------------------------------------
 
