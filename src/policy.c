@@ -414,6 +414,11 @@ import_elem(struct cm_ctx *ctx, xmlNodePtr n)
 			rc = CM_ERR_NOMEM;
 		else
 			rc = officer_apply_create(ctx, ch);
+		/* A disabled officer comes in disabled, never active. */
+		if (rc == 0 && change_get(ch, "state") != NULL &&
+		    strcmp(change_get(ch, "state"), "active") != 0)
+			rc = store_exec(ctx, "UPDATE officers SET state = "
+			    "'disabled' WHERE name = ?", "t", name);
 	} else
 		rc = cm_err(ctx, CM_ERR_INVAL, "policy import: unknown element "
 		    "<%s>", kind);

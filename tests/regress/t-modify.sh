@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 27
+plan 31
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -61,5 +61,19 @@ check_refused 4 'four-eye control needs two' \
 check_refused 5 'not found' "an unknown profile: exit 5" \
     o12 officer modify "Officer 2" --profile Nothing
 check "audit verify after the modifications" cmb audit verify
+
+# --- policy import keeps a disabled officer disabled ----------------------------------
+
+check "policy export" cmb policy export -o "$T/policy.xml"
+like "the export says the bootstrap officer is disabled" \
+    "$(cat "$T/policy.xml")" 'name="Bootstrap officer 1"[^>]*state="disabled"|state="disabled"[^>]*name="Bootstrap officer 1"'
+cp "$CM_DB" "$T/other.db"
+sqlite3 "$T/other.db" "DELETE FROM officers WHERE name = 'Bootstrap officer 1'" ||
+    die "sqlite3 delete failed"
+check "the policy imported into a CMDB without that officer" \
+    o12 -d "$T/other.db" policy import "$T/policy.xml"
+like "... brings the officer back disabled, not active" \
+    "$(cmb -d "$T/other.db" officer show "Bootstrap officer 1")" \
+    "State: disabled"
 
 done_testing
