@@ -359,7 +359,72 @@ out:
 	return rc;
 }
 
-/* Apply cert-procedure.create. */
+struct users_arg {
+	struct cm_ctx	*ctx;
+	const char	*proc;
+	const char	*allow;
+	int		 rc;
+};
+
+static int
+users_cb(void *arg, struct store_row *row)
+{
+	struct users_arg *a = arg;
+	const char *tp = store_row_text(row, 0), *kt = store_row_text(row, 1);
+	long min;
+	int ok;
+
+	ok = issue_key_allowed(a->allow, kt, strncmp(kt, "rsa:", 4) == 0 ?
+	    atoi(kt + 4) : 0, &min);
+	if (ok > 0)
+		return 0;
+	a->rc = ok < 0 ? ok : cm_err(a->ctx, CM_ERR_POLICY, "certificate "
+	    "procedure \"%s\": token procedure \"%s\" makes %s keys for it, "
+	    "which the new allowed keys (%s) leave out", a->proc, tp, kt,
+	    a->allow);
+	return 1;
+}
+
+/* Whether the token procedures that use a procedure keep their key type. */
+static int
+users_allowed(struct cm_ctx *ctx, const char *proc, const char *allow)
+{
+	struct users_arg a = { ctx, proc, allow, 0 };
+	int rc;
+
+	rc = store_query(ctx, "SELECT t.name, t.key_type FROM token_procedures "
+	    "t JOIN token_procedure_keys k ON k.token_procedure_id = t.id JOIN "
+	    "procedures p ON p.id = k.procedure_id WHERE p.name = ?", users_cb,
+	    &a, "t", proc);
+	return rc != 0 ? rc : a.rc;
+}
+
+/* The fields of a change document, checked as create checks them. */
+static int
+apply_fields_check(struct cm_ctx *ctx, const struct change *ch)
+{
+	struct cm_cert_procedure_req req;
+	char **v = NULL, *out = NULL;
+	const char *fields = cm_def(change_get(ch, "fields"), "");
+	size_t n = 0, i;
+	int rc = 0;
+
+	memset(&req, 0, sizeof(req));
+	req.name = change_get(ch, "name");
+	req.format = change_get(ch, "format");
+	if (*fields == '\0')
+		return 0;
+	if ((rc = cm_split(fields, '\n', &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++)
+		if (*v[i] != '\0')
+			rc = field_check(ctx, &req, v[i], &out);
+	free(out);
+	cm_split_free(v, n);
+	return rc;
+}
+
+/* Apply cert-procedure.create and cert-procedure.modify. */
 int
 procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
@@ -387,6 +452,13 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
 		    "a validity, digest or chain that cert-procedure create does "
 		    "not take", change_get(ch, "name"));
+	if (format_is_ca(format_find(change_get(ch, "format"))) &&
+	    !cm_list_has(cm_def(change_get(ch, "key-usage"), ""), "keyCertSign"))
+		return cm_err(ctx, CM_ERR_POLICY, "certificate procedure \"%s\": "
+		    "format ca needs key usage keyCertSign (RFC 5280 4.2.1.3)",
+		    change_get(ch, "name"));
+	if ((rc = apply_fields_check(ctx, ch)) != 0)
+		return rc;
 	if ((rc = ca_lookup(ctx, change_get(ch, "ca"), &ca_id)) != 0)
 		return rc;
 	rc = store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",
@@ -407,6 +479,9 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if (strcmp(change_get(ch, "format"), "ca") == 0 &&
 	    (rc = ca_pathlen_check(ctx, change_get(ch, "name"),
 	    change_get(ch, "ca"), change_get(ch, "fields"))) != 0)
+		return rc;
+	if (modify && (rc = users_allowed(ctx, change_get(ch, "name"),
+	    cm_def(change_get(ch, "allow-keys"), ""))) != 0)
 		return rc;
 	if (modify)
 		return store_exec(ctx, "UPDATE procedures SET ca_id = ?2, format "

@@ -332,7 +332,30 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if ((rc = cm_split(change_get(ch, "cert-procedures"), '\n', &v, &n)) !=
 	    0)
 		return rc;
+	if (n == 0 || (n == 1 && *v[0] == '\0'))
+		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": at least "
+		    "one certificate procedure is required", change_get(ch,
+		    "name"));
 	for (i = 0; i < n && rc == 0; i++) {
+		struct cp_arg cp;
+		long min;
+		int ok;
+
+		/* As create: the procedure must allow the key type. */
+		memset(&cp, 0, sizeof(cp));
+		if ((rc = store_query(ctx, "SELECT allow_keys FROM procedures "
+		    "WHERE name = ?", cp_cb, &cp, "t", v[i])) != 0)
+			break;
+		if (cp.found && (ok = issue_key_allowed(cp.allow,
+		    change_get(ch, "key-type"), strncmp(change_get(ch,
+		    "key-type"), "rsa:", 4) == 0 ? atoi(change_get(ch,
+		    "key-type") + 4) : 0, &min)) <= 0) {
+			rc = ok < 0 ? ok : cm_err(ctx, CM_ERR_POLICY, "token "
+			    "procedure \"%s\": certificate procedure \"%s\" does "
+			    "not allow %s keys", change_get(ch, "name"), v[i],
+			    change_get(ch, "key-type"));
+			break;
+		}
 		rc = store_int(ctx, &pid, "SELECT id FROM procedures WHERE name "
 		    "= ?", "t", v[i]);
 		if (rc == CM_ERR_NOTFOUND)

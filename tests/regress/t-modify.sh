@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 31
+plan 33
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -60,6 +60,10 @@ check_refused 4 'four-eye control needs two' \
     o12 officer modify "Officer 2" --profile Late
 check_refused 5 'not found' "an unknown profile: exit 5" \
     o12 officer modify "Officer 2" --profile Nothing
+check_refused 4 'leave out' \
+    "narrowing the keys of a procedure a token procedure uses is refused: exit 4" \
+    o12 cert-procedure modify -n "TLS, KAR and PIN encryption" \
+    --allow-keys ed25519
 check "audit verify after the modifications" cmb audit verify
 
 # --- policy import keeps a disabled officer disabled ----------------------------------
