@@ -323,8 +323,10 @@ cm_cert_procedure_modify(struct cm_ctx *ctx,
 	if (req->name == NULL || *req->name == '\0')
 		return cm_err(ctx, CM_ERR_INVAL, "certificate procedure: a name "
 		    "is required");
-	if ((rc = cm_cert_procedure_list(ctx, req->name, pcur_cb, &c)) != 0)
+	if ((rc = cm_cert_procedure_list(ctx, req->name, pcur_cb, &c)) != 0) {
+		rc = audit_done(ctx, rc, "cert-procedure.modify", req->name);
 		goto out;
+	}
 	m.ca = cm_def(req->ca, c.ca);
 	m.format = cm_def(req->format, c.format);
 	/* NULL keeps a list; an empty one is the format's (NULL to create). */

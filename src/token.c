@@ -240,12 +240,12 @@ cm_token_procedure_modify(struct cm_ctx *ctx,
 		return cm_err(ctx, CM_ERR_INVAL, "token procedure: a name is "
 		    "required");
 	if ((rc = cm_token_procedure_list(ctx, req->name, tpcur_cb, &c)) != 0)
-		goto out;
+		goto refused;
 	if (req->storage != NULL && strcmp(req->storage, c.storage) != 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\": the "
 		    "storage profile (%s) does not change; make a new token "
 		    "procedure", req->name, c.storage);
-		goto out;
+		goto refused;
 	}
 	m.storage = c.storage;
 	m.card_serial = cm_def(req->card_serial, c.card ? "yes" : "no");
@@ -260,6 +260,9 @@ cm_token_procedure_modify(struct cm_ctx *ctx,
 		m.ncert_procedures = n;
 	}
 	rc = tproc_request(ctx, &m, "token-procedure.modify");
+	goto out;
+refused:
+	rc = audit_done(ctx, rc, "token-procedure.modify", req->name);
 out:
 	cm_split_free(v, n);
 	free(c.procs);
