@@ -254,7 +254,9 @@ static const char *const policy_sql[] = {
 	    "quote(external) || ',' || quote(state) || ',' || quote(cert) || "
 	    "',' || quote(pathlen) || ',' || quote(crl_interval) || ',' || "
 	    "quote(delta_interval) || ',' || quote(cdp) || ',' || quote(aia) "
-	    "FROM cas ORDER BY id",
+	    "|| ',' || quote(cert_id) || ',' || quote(chain) || ',' || "
+	    "quote(serial) || ',' || quote(not_before) || ',' || "
+	    "quote(not_after) FROM cas ORDER BY id",
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(ca_id) || ',' "
 	    "|| quote(format) || ',' || quote(key_usage) || ',' || quote(eku) "
 	    "|| ',' || quote(validity) || ',' || quote(digest) || ',' || "
@@ -271,7 +273,8 @@ static const char *const policy_sql[] = {
 	    "FROM officer_profiles ORDER BY id",
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(profile_id) || "
 	    "',' || quote(cert_sha256) || ',' || quote(state) || ',' || "
-	    "quote(two_step) FROM officers ORDER BY id",
+	    "quote(two_step) || ',' || quote(ca_id) || ',' || quote(serial) "
+	    "FROM officers ORDER BY id",
 	NULL
 };
 

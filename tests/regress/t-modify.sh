@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 33
+plan 35
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -65,6 +65,21 @@ check_refused 4 'leave out' \
     o12 cert-procedure modify -n "TLS, KAR and PIN encryption" \
     --allow-keys ed25519
 check "audit verify after the modifications" cmb audit verify
+
+# --- what the policy digest covers --------------------------------------------------
+
+cp "$CM_DB" "$T/edited.db"
+sqlite3 "$T/edited.db" "UPDATE cas SET not_after = not_after + 86400 WHERE \
+    name = 'Officer and system CA'"
+check_fail 12 'edited outside opencm' \
+    "a CA's not_after edited with sqlite3 is found: exit 12" \
+    cmb -d "$T/edited.db" audit verify
+cp "$CM_DB" "$T/edited2.db"
+sqlite3 "$T/edited2.db" "UPDATE officers SET serial = '01' WHERE \
+    name = 'Officer 1'"
+check_fail 12 'edited outside opencm' \
+    "an officer's certificate serial edited with sqlite3 is found: exit 12" \
+    cmb -d "$T/edited2.db" audit verify
 
 # --- policy import keeps a disabled officer disabled ----------------------------------
 
