@@ -324,6 +324,17 @@ int	cm_audit_list(struct cm_ctx *, const struct cm_audit_filter *,
 int	cm_audit_verify(struct cm_ctx *, int64_t *, int64_t *);
 int	cm_audit_checkpoint(struct cm_ctx *, int64_t *);
 
+/*
+ * Keyset paging of a list in id order: the rows after the row with id
+ * after (0: from the start) or, with backward, the rows before it (0: from
+ * the end), nearest first; at most limit of them (0: all).
+ */
+struct cm_page {
+	int64_t		 after;
+	int		 backward;
+	int		 limit;
+};
+
 /* Subjects (subject.c). */
 struct cm_subject_req {
 	const char	*dn;
@@ -343,8 +354,8 @@ typedef int (*cm_subject_cb)(void *, const struct cm_subject_info *);
 int	cm_subject_register(struct cm_ctx *, const struct cm_subject_req *,
 	    int64_t *);
 int	cm_subject_list(struct cm_ctx *, const char *, cm_subject_cb, void *);
-int	cm_subject_search(struct cm_ctx *, const char *, int, cm_subject_cb,
-	    void *);
+int	cm_subject_search(struct cm_ctx *, const char *, const struct cm_page *,
+	    cm_subject_cb, void *);
 int	cm_subject_modify(struct cm_ctx *, const char *,
 	    const struct cm_subject_req *);
 
@@ -416,6 +427,8 @@ int	cm_token_issue(struct cm_ctx *, const struct cm_token_req *,
 	    struct cm_token_issued *);
 void	cm_token_issued_clear(struct cm_token_issued *);
 int	cm_token_list(struct cm_ctx *, int64_t, const char *, cm_token_cb,
+	    void *);
+int	cm_token_page(struct cm_ctx *, const struct cm_page *, cm_token_cb,
 	    void *);
 int	cm_token_revoke(struct cm_ctx *, int64_t, const char *);
 int	cm_token_certs(struct cm_ctx *, int64_t, cm_cert_cb, void *);

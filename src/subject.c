@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,20 +168,29 @@ cm_subject_list(struct cm_ctx *ctx, const char *which, cm_subject_cb cb,
 }
 
 /*
- * Call cb for the subjects whose DN or email contains text (case does not
- * matter), at most limit of them (0: all), in ID order.
+ * Call cb for the subjects whose DN or email contains text (ASCII case
+ * does not matter), a page at a time (pg NULL: all), in ID order.
  */
 int
-cm_subject_search(struct cm_ctx *ctx, const char *text, int limit,
-    cm_subject_cb cb, void *arg)
+cm_subject_search(struct cm_ctx *ctx, const char *text,
+    const struct cm_page *pg, cm_subject_cb cb, void *arg)
 {
 	struct subject_arg a = { cb, arg };
+	int64_t after = pg != NULL ? pg->after : 0;
+	int64_t limit = pg != NULL && pg->limit > 0 ? pg->limit : -1;
 
+	if (text != NULL && *text == '\0')
+		text = NULL;
+	if (pg != NULL && pg->backward)
+		return store_query(ctx, "SELECT id, dn, email, san, created FROM "
+		    "subjects WHERE (?1 IS NULL OR instr(lower(dn), lower(?1)) > "
+		    "0 OR instr(lower(coalesce(email, '')), lower(?1)) > 0) AND "
+		    "id < ?3 ORDER BY id DESC LIMIT ?2", subject_cb, &a, "tii",
+		    text, limit, after != 0 ? after : INT64_MAX);
 	return store_query(ctx, "SELECT id, dn, email, san, created FROM "
-	    "subjects WHERE ?1 IS NULL OR instr(lower(dn), lower(?1)) > 0 OR "
-	    "instr(lower(coalesce(email, '')), lower(?1)) > 0 ORDER BY id "
-	    "LIMIT ?2", subject_cb, &a, "ti", text != NULL && *text != '\0' ?
-	    text : NULL, (int64_t)(limit > 0 ? limit : -1));
+	    "subjects WHERE (?1 IS NULL OR instr(lower(dn), lower(?1)) > 0 OR "
+	    "instr(lower(coalesce(email, '')), lower(?1)) > 0) AND id > ?3 "
+	    "ORDER BY id LIMIT ?2", subject_cb, &a, "tii", text, limit, after);
 }
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -869,6 +870,28 @@ tcert_cb(void *arg, struct store_row *row)
 	t->ids = nv;
 	t->ids[t->n++] = store_row_int(row, 0);
 	return 0;
+}
+
+/* Call cb for the tokens a page at a time, in ID order (see cm_page). */
+int
+cm_token_page(struct cm_ctx *ctx, const struct cm_page *pg, cm_token_cb cb,
+    void *arg)
+{
+	struct tl_arg a = { cb, arg, 0 };
+	int64_t limit = pg->limit > 0 ? pg->limit : -1;
+
+	if (pg->backward)
+		return store_query(ctx, "SELECT t.id, p.name, s.dn, t.storage, "
+		    "t.state, t.created FROM tokens t JOIN token_procedures p "
+		    "ON p.id = t.token_procedure_id JOIN subjects s ON s.id = "
+		    "t.subject_id WHERE t.id < ?1 ORDER BY t.id DESC LIMIT ?2",
+		    tl_cb, &a, "ii", pg->after != 0 ? pg->after : INT64_MAX,
+		    limit);
+	return store_query(ctx, "SELECT t.id, p.name, s.dn, t.storage, "
+	    "t.state, t.created FROM tokens t JOIN token_procedures p ON p.id "
+	    "= t.token_procedure_id JOIN subjects s ON s.id = t.subject_id "
+	    "WHERE t.id > ?1 ORDER BY t.id LIMIT ?2", tl_cb, &a, "ii",
+	    pg->after, limit);
 }
 
 /*

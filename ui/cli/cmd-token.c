@@ -77,7 +77,7 @@ cmd_subject_list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("subject list [--search TEXT]");
-	if ((rc = cm_subject_search(cli->ctx, search, 0, subject_line,
+	if ((rc = cm_subject_search(cli->ctx, search, NULL, subject_line,
 	    NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;

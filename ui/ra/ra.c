@@ -71,9 +71,9 @@ static int
 tokens_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
     int back, size_t n, struct tui_rows *out)
 {
-	if (after != NULL)
-		return 0;
-	return cm_token_list(tui_ctx(t), 0, NULL, token_row, out);
+	struct cm_page pg = { after != NULL ? after->id : 0, back, (int)n };
+
+	return cm_token_page(tui_ctx(t), &pg, token_row, out);
 }
 
 static int
@@ -278,6 +278,7 @@ static struct tui_view tokens_view = {
 	.name = "Soft Token",
 	.header = "Id     Procedure          Storage   State     Issued        "
 	    "   Subject",
+	.paged = 1,
 	.fetch = tokens_fetch,
 	.detail = tokens_detail,
 	.actions = token_actions,
@@ -454,9 +455,9 @@ static int
 subjects_fetch(struct tui *t, struct tui_view *v,
     const struct tui_row *after, int back, size_t n, struct tui_rows *out)
 {
-	if (after != NULL)
-		return 0;
-	return cm_subject_search(tui_ctx(t), subject_search, 5000, subject_row,
+	struct cm_page pg = { after != NULL ? after->id : 0, back, (int)n };
+
+	return cm_subject_search(tui_ctx(t), subject_search, &pg, subject_row,
 	    out);
 }
 
@@ -622,6 +623,7 @@ static const struct tui_action subject_actions[] = {
 static struct tui_view subjects_view = {
 	.name = "Subjects",
 	.header = "Id     Email                        Distinguished name",
+	.paged = 1,
 	.fetch = subjects_fetch,
 	.detail = subjects_detail,
 	.actions = subject_actions,
