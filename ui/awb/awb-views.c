@@ -247,8 +247,8 @@ ca_subject(char *out, size_t len, const char *c, const char *o,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-enum { CA_NAME, CA_KEY, CA_ISSUER, CA_C, CA_O, CA_CN, CA_VALIDITY,
-    CA_PATHLEN, CA_CRL, CA_DELTA, CA_CDP, CA_AIA, CA_NFIELDS };
+enum { CA_NAME, CA_KEY, CA_ISSUER, CA_USAGE, CA_C, CA_O, CA_CN,
+    CA_VALIDITY, CA_PATHLEN, CA_CRL, CA_DELTA, CA_CDP, CA_AIA, CA_NFIELDS };
 
 static void
 ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
@@ -282,6 +282,9 @@ ca_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[CA_ISSUER].kind = TUI_CHOICE;
 	f[CA_ISSUER].choices = (const char * const *)cas.v;
 	f[CA_ISSUER].help = "self-signed for a root, or the CA that signs it";
+	f[CA_USAGE].label = "Usage: certificate and CRL signing; format: CA "
+	    "certificate (RFC 5280)";
+	f[CA_USAGE].kind = TUI_NOTE;
 	f[CA_C].label = "Country";
 	f[CA_C].help = "Two letters, as SE; may be empty";
 	f[CA_O].label = "Organization";
