@@ -23,7 +23,7 @@ struct rows_arg {
 static int
 key_row(void *arg, const struct cm_key_info *ki)
 {
-	return tui_rows_add(arg, ki->id, ki->name, "%-20s %-10s %-8s %s",
+	return tui_rows_add(arg, ki->id, ki->name, "%-20.20s %-10s %-8s %s",
 	    ki->name, ki->algorithm, ki->state, ki->identifier);
 }
 
@@ -183,8 +183,8 @@ ca_row(void *arg, const struct cm_ca_info *ci)
 {
 	char c[32];
 
-	return tui_rows_add(arg, ci->id, ci->name, "%-16s %-8s %-14s %-10.10s "
-	    "%s", ci->name, ci->state, ci->issuer, ci->not_after ?
+	return tui_rows_add(arg, ci->id, ci->name, "%-16.16s %-8s %-14.14s "
+	    "%-10.10s %s", ci->name, ci->state, ci->issuer, ci->not_after ?
 	    tui_when(ci->not_after, c, sizeof(c)) : "-", ci->subject);
 }
 
@@ -694,7 +694,7 @@ tproc_row(void *arg, const struct cm_token_procedure_info *pi)
 	snprintf(list, sizeof(list), "%s", pi->cert_procedures);
 	for (p = list; (p = strchr(p, '\n')) != NULL; )
 		*p = ',';
-	return tui_rows_add(arg, pi->id, pi->name, "%-20s %-10s %-7s %s",
+	return tui_rows_add(arg, pi->id, pi->name, "%-20.20s %-10s %-7s %s",
 	    pi->name, pi->storage, pi->pin_procedure, list);
 }
 
@@ -919,7 +919,7 @@ static struct tui_view tprocs = {
 static int
 prof_row(void *arg, const struct cm_officer_profile_info *pi)
 {
-	return tui_rows_add(arg, pi->id, pi->name, "%-24s %s", pi->name,
+	return tui_rows_add(arg, pi->id, pi->name, "%-24.24s %s", pi->name,
 	    pi->permissions);
 }
 
@@ -1045,7 +1045,7 @@ static struct tui_view profs = {
 static int
 off_row(void *arg, const struct cm_officer_info *oi)
 {
-	return tui_rows_add(arg, oi->id, oi->name, "%-20s %-18s %-8s %s",
+	return tui_rows_add(arg, oi->id, oi->name, "%-20.20s %-18.18s %-8s %s",
 	    oi->name, oi->profile, oi->state, oi->subject);
 }
 
@@ -1250,10 +1250,10 @@ change_row(void *arg, const struct cm_change_info *ci)
 	char c[32], id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)ci->id);
-	return tui_rows_add(arg, ci->id, id, "%-5lld %-9s %-22s %-18.18s %-16s "
-	    "%s", (long long)ci->id, ci->state, ci->type, ci->object != NULL ?
-	    ci->object : "", tui_when(ci->created, c, sizeof(c)), ci->signers !=
-	    NULL ? ci->signers : "");
+	return tui_rows_add(arg, ci->id, id, "%-5lld %-9s %-22.22s %-18.18s "
+	    "%-16s %s", (long long)ci->id, ci->state, ci->type,
+	    ci->object != NULL ? ci->object : "", tui_when(ci->created, c,
+	    sizeof(c)), ci->signers != NULL ? ci->signers : "");
 }
 
 static int
@@ -1273,8 +1273,9 @@ change_text(void *arg, const struct cm_change_info *ci)
 	tui_text_add(arg, "Change %lld: %s of %s, %s", (long long)ci->id,
 	    ci->type, ci->object != NULL ? ci->object : "-", ci->state);
 	tui_text_add(arg, "Made %s, applied %s; signed by %s",
-	    tui_when(ci->created, a, sizeof(a)), tui_when(ci->applied, b, sizeof(b)),
-	    ci->signers != NULL && ci->signers[0] ? ci->signers : "nobody");
+	    tui_when(ci->created, a, sizeof(a)), tui_when(ci->applied, b,
+	    sizeof(b)), ci->signers != NULL && ci->signers[0] ? ci->signers :
+	    "nobody");
 	if (ci->reason != NULL)
 		tui_text_add(arg, "Rejected: %s", ci->reason);
 	tui_text_add(arg, "SHA-256 of the document: %s", ci->digest);
@@ -1517,7 +1518,7 @@ struct tui_view awb_view_audit = {
 };
 
 struct tui_view *awb_views[] = {
-	&keys_all, &keys_inuse, &keys_retired, &cas_view, &procs, &tprocs, &profs,
-	&offs, &pending, &history, &awb_view_audit
+	&keys_all, &keys_inuse, &keys_retired, &cas_view, &procs, &tprocs,
+	&profs, &offs, &pending, &history, &awb_view_audit
 };
 const size_t awb_nviews = sizeof(awb_views) / sizeof(awb_views[0]);

@@ -310,8 +310,9 @@ bootstrap_offer(struct tui *t, const char *db, char *token, size_t toklen,
 		}
 		if ((rc = cm_bootstrap(ctx, f[0].value, tok)) != 0) {
 			/* The CMDB stays; cmctl bootstrap can run in it. */
-			snprintf(err, errlen, "cm-awb: %s: the CMDB %s was made, "
-			    "the bootstrap was not", cm_ctx_errmsg(ctx), db);
+			snprintf(err, errlen, "cm-awb: %s: the CMDB %s was "
+			    "made, the bootstrap was not", cm_ctx_errmsg(ctx),
+			    db);
 			return 0;
 		}
 		break;

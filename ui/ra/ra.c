@@ -62,8 +62,8 @@ token_row(void *arg, const struct cm_token_info *ti)
 	char c[32], id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)ti->id);
-	return tui_rows_add(arg, ti->id, id, "%-6lld %-18s %-9s %-9s %-16s %s",
-	    (long long)ti->id, ti->procedure, ti->storage, ti->state,
+	return tui_rows_add(arg, ti->id, id, "%-6lld %-18.18s %-9s %-9s %-16s "
+	    "%s", (long long)ti->id, ti->procedure, ti->storage, ti->state,
 	    tui_when(ti->created, c, sizeof(c)), ti->subject);
 }
 
@@ -195,8 +195,8 @@ token_issue(struct tui *t, const char *subject)
 		tui_cmd_word(&cmd, "token issue");
 		tui_cmd_add(&cmd, "-P", f[0].value);
 		tui_cmd_add(&cmd, "--subject", f[1].value);
-		if (tui_save_retry(t, "Save the PKCS#12 token", path, sizeof(path),
-		    tok.data, tok.len, 1) != 0) {
+		if (tui_save_retry(t, "Save the PKCS#12 token", path,
+		    sizeof(path), tok.data, tok.len, 1) != 0) {
 			snprintf(msg, sizeof(msg), "Token %lld was issued but "
 			    "not saved: it is useless.\nRevoke it: r on the "
 			    "token in this list.", (long long)tok.id);
@@ -217,13 +217,14 @@ token_issue(struct tui *t, const char *subject)
 				    "without it. Revoke it.");
 			explicit_bzero(text, sizeof(text));
 			tui_cmd_add(&cmd, "--pin-letter", letter);
-			snprintf(msg, sizeof(msg), "Token %lld for\n  %s\nsaved "
-			    "to %s; its PIN is in the letter %s.",
+			snprintf(msg, sizeof(msg), "Token %lld for\n  %s\n"
+			    "saved to %s; its PIN is in the letter %s.",
 			    (long long)tok.id, tok.subject, path, letter);
 		} else
-			snprintf(msg, sizeof(msg), "Token %lld for\n  %s\nsaved "
-			    "to %s\n\n  PIN: %s\n\nThe PIN is shown this once "
-			    "and stored nowhere: hand it to the holder now.",
+			snprintf(msg, sizeof(msg), "Token %lld for\n  %s\n"
+			    "saved to %s\n\n  PIN: %s\n\nThe PIN is shown this "
+			    "once and stored nowhere: hand it to the holder "
+			    "now.",
 			    (long long)tok.id, tok.subject, path, tok.pin);
 		tui_message(t, "Soft token issued", msg);
 		explicit_bzero(msg, sizeof(msg));
@@ -368,7 +369,8 @@ p10_issue(struct tui *t, const char *procedure, const char *subject)
 		req.subject = f[2].value[0] ? f[2].value : NULL;
 		req.san = f[3].value[0] ? f[3].value : NULL;
 		req.der = strcmp(f[5].value, "DER") == 0;
-		if ((rc = cm_cert_preview(tui_ctx(t), &req, &subj, &san)) != 0) {
+		if ((rc = cm_cert_preview(tui_ctx(t), &req, &subj,
+		    &san)) != 0) {
 			tui_error(t, rc);
 			cm_free(csr);
 			continue;
@@ -396,8 +398,8 @@ p10_issue(struct tui *t, const char *procedure, const char *subject)
 		tui_cmd_add(&cmd, "--csr", f[0].value);
 		tui_cmd_add(&cmd, "-s", req.subject);
 		tui_cmd_add(&cmd, "--san", req.san);
-		if (tui_save_retry(t, "Save the certificate", path, sizeof(path),
-		    is.data, is.len, 0) == 0) {
+		if (tui_save_retry(t, "Save the certificate", path,
+		    sizeof(path), is.data, is.len, 0) == 0) {
 			tui_cmd_add(&cmd, "-o", path);
 			if (req.der)
 				tui_cmd_word(&cmd, "--der");
@@ -447,7 +449,7 @@ subject_row(void *arg, const struct cm_subject_info *si)
 	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)si->id);
-	return tui_rows_add(arg, si->id, id, "%-6lld %-28s %s",
+	return tui_rows_add(arg, si->id, id, "%-6lld %-28.28s %s",
 	    (long long)si->id, si->email != NULL ? si->email : "-", si->dn);
 }
 
@@ -646,9 +648,9 @@ cert_row(void *arg, const struct cm_cert_info *ci)
 	char c[32];
 	int rc;
 
-	rc = tui_rows_add(arg, ci->id, ci->serial, "%-32s %-7s %-12.12s %-10.10s "
-	    "%s", ci->serial, ci->status, ci->ca, tui_when(ci->not_after, c,
-	    sizeof(c)), ci->subject);
+	rc = tui_rows_add(arg, ci->id, ci->serial, "%-32s %-7s %-12.12s "
+	    "%-10.10s %s", ci->serial, ci->status, ci->ca,
+	    tui_when(ci->not_after, c, sizeof(c)), ci->subject);
 	if (rc == 0)
 		rc = tui_rows_aux(arg, ci->subject);
 	return rc;
@@ -693,8 +695,8 @@ cert_text(void *arg, const struct cm_cert_info *ci)
 	    ci->ca, ci->status, ci->reason != NULL ? ", " : "",
 	    ci->reason != NULL ? ci->reason : "");
 	tui_text_add(a->text, "Subject:   %s", ci->subject);
-	tui_text_add(a->text, "Valid:     %s to %s", tui_when(ci->not_before, c1,
-	    sizeof(c1)), tui_when(ci->not_after, c2, sizeof(c2)));
+	tui_text_add(a->text, "Valid:     %s to %s", tui_when(ci->not_before,
+	    c1, sizeof(c1)), tui_when(ci->not_after, c2, sizeof(c2)));
 	tui_text_add(a->text, "Procedure: %s", ci->procedure != NULL ?
 	    ci->procedure : "(a CA certificate)");
 	if (cm_cert_text(tui_ctx(a->t), ci->der, ci->der_len, &x509) == 0) {
@@ -909,8 +911,8 @@ cert_renew(struct tui *t, struct tui_view *v, const struct tui_row *r)
 			break;
 		}
 		snprintf(path, sizeof(path), "%s", f[0].value);
-		if (tui_save_retry(t, "Save the certificate", path, sizeof(path),
-		    is.data, is.len, 0) == 0)
+		if (tui_save_retry(t, "Save the certificate", path,
+		    sizeof(path), is.data, is.len, 0) == 0)
 			tui_command(t, "cert renew %s --ca %s -o %s   (serial "
 			    "%s)", r->key, tui_q(ri.ca), tui_q(path),
 			    is.serial);
@@ -973,7 +975,8 @@ main(int argc, char *argv[])
 	app.tabs = 1;
 	app.global = global;
 	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "cm-ra: %s: no CMDB (cm-awb creates one)\n", db);
+		fprintf(stderr, "cm-ra: %s: no CMDB (cm-awb creates one)\n",
+		    db);
 		status = 1;
 		goto out;
 	}

@@ -265,8 +265,8 @@ tui_menu(struct tui *t, const char *title, const char * const *items,
 				menu_driver(m, REQ_FIRST_ITEM);
 			else if (r == KEY_CODE_YES && k == KEY_END)
 				menu_driver(m, REQ_LAST_ITEM);
-			else if ((r == OK && k == L'\n') || (r == KEY_CODE_YES &&
-			    k == KEY_ENTER)) {
+			else if ((r == OK && k == L'\n') ||
+			    (r == KEY_CODE_YES && k == KEY_ENTER)) {
 				chosen = item_index(current_item(m));
 				break;
 			} else if (r == OK && k == 27) {
@@ -465,7 +465,8 @@ form_build(struct fstate *s, const char *title, size_t cur)
 			break;
 		case TUI_CHOICE:
 			field_opts_off(s->fields[i], O_EDIT);
-			if (s->f[i].value[0] == '\0' && s->f[i].choices != NULL &&
+			if (s->f[i].value[0] == '\0' &&
+			    s->f[i].choices != NULL &&
 			    s->f[i].choices[0] != NULL)
 				snprintf(s->f[i].value, sizeof(s->f[i].value),
 				    "%s", s->f[i].choices[0]);
@@ -495,7 +496,7 @@ form_build(struct fstate *s, const char *title, size_t cur)
 			free(dense);
 			return -1;
 		}
-		/* free_form() does not free the array; keep it with the form. */
+		/* free_form() does not free the array: keep it with it. */
 		set_form_userptr(s->form, dense);
 	}
 	s->sub = derwin(s->d.win, (int)s->n, fw, 1, 2 + s->labelw);

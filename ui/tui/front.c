@@ -249,7 +249,7 @@ tui_login(struct tui *t, const char *title, const char *token)
 			for (i = 0; cm_officer_session(ctx, i + 1) != NULL; i++)
 				;
 			tui_header_update(t);
-			tui_refresh_all(t);	/* what the officer may see */
+			tui_refresh_all(t);	/* what the officer sees */
 			tui_status(t, "Logged in from %s", f[0].value);
 			return cm_officer_session(ctx, i);
 		}
@@ -308,8 +308,8 @@ tui_options(const char *prog, int argc, char **argv, struct cm_ctx **ctx,
 			printf("%s (opencm) %s\n", prog, PACKAGE_VERSION);
 			return -1;
 		default:
-			fprintf(stderr, "%s: unknown option or missing argument "
-			    "\"%s\"\n", prog, argv[optind - 1]);
+			fprintf(stderr, "%s: unknown option or missing "
+			    "argument \"%s\"\n", prog, argv[optind - 1]);
 			usage(stderr, prog);
 			return 2;
 		}
@@ -490,8 +490,8 @@ tui_relogin(struct tui *t, struct tui_view *v, const struct tui_row *row)
 static int
 procedure_row(void *arg, const struct cm_cert_procedure_info *pi)
 {
-	return tui_rows_add(arg, pi->id, pi->name, "%-22s %-14s %-12s %-8s %s",
-	    pi->name, pi->ca, pi->format, pi->validity, pi->state);
+	return tui_rows_add(arg, pi->id, pi->name, "%-22.22s %-14.14s %-12s "
+	    "%-8s %s", pi->name, pi->ca, pi->format, pi->validity, pi->state);
 }
 
 /* The fetch of a view of the certificate procedures (not paged). */

@@ -107,8 +107,9 @@ tui_shell_quote(const char *s)
 	int plain = *s != '\0';
 
 	for (p = s; *p != '\0'; p++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_./:=,@+%", *p) == NULL)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@+%", *p) ==
+		    NULL)
 			plain = 0;
 	if (plain)
 		return strdup(s);

@@ -499,8 +499,8 @@ draw_nav(struct tui *t)
 		i = (size_t)(y - 1);
 		if (i < t->app->nviews) {
 			v = t->app->views[i];
-			snprintf(buf, sizeof(buf), "%*s%s", 1 + 2 * v->depth, "",
-			    v->name);
+			snprintf(buf, sizeof(buf), "%*s%s", 1 + 2 * v->depth,
+			    "", v->name);
 			tui_put(stdscr, y, 0, TUI_TREE_W, buf, i == t->view ?
 			    (t->focus == 0 ? tui_attr(t, TUI_C_SELECT) :
 			    A_BOLD) : A_NORMAL);
@@ -565,7 +565,8 @@ draw_body(struct tui *t)
 		if (rc != 0) {
 			free(detail);
 			detail = NULL;
-			if (asprintf(&detail, "%s", cm_ctx_errmsg(t->ctx)) == -1)
+			if (asprintf(&detail, "%s", cm_ctx_errmsg(t->ctx)) ==
+			    -1)
 				detail = NULL;
 		}
 	}
@@ -643,12 +644,13 @@ help(struct tui *t)
 	if (t->app->tabs) {
 		tui_text_add(&text, "  %-12s %s", "Left, Right", "the tab "
 		    "before or after");
-		tui_text_add(&text, "  %-12s %s", "Tab", "the next tab");
+		tui_text_add(&text, "  %-12s %s", "Tab, S-Tab", "the next tab, "
+		    "the tab before");
 		tui_text_add(&text, "  %-12s %s", "1 ... 9", "the tab of that "
 		    "number");
 	} else {
-		tui_text_add(&text, "  %-12s %s", "Tab", "between the tree "
-		    "and the list");
+		tui_text_add(&text, "  %-12s %s", "Tab, S-Tab", "between the "
+		    "tree and the list");
 		tui_text_add(&text, "  %-12s %s", "Left, Right", "to the tree, "
 		    "to the list");
 	}
