@@ -107,10 +107,18 @@ tui_resize() {
 	_tmux resize-window -t tui -x "$1" -y "$2"
 }
 
+# tui_stop: stop the tmux server by its pid and wait until it is gone, so
+# that the next tui_start gets a server of its own on the socket.
 tui_stop() {
 	if [ -n "${TUI_SERVER:-}" ]; then
 		kill "$TUI_SERVER" 2>/dev/null
+		_n=100
+		while kill -0 "$TUI_SERVER" 2>/dev/null && [ "$_n" -gt 0 ]; do
+			sleep 0.1
+			_n=$((_n - 1))
+		done
 		bg_untrack "$TUI_SERVER"
 		TUI_SERVER=
 	fi
+	rm -f "$TUI_SOCK"
 }
