@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 56
+plan 58
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -210,6 +210,31 @@ assert "the header is in colour (white on blue)" grep -q '44m' "$T/sgr"
 tui_keys q
 tui_exited
 is "q quits with status 0" "$TUI_RC" 0
+tui_stop
+
+# --- verify on a tampered audit log names the first bad record -----------------
+
+sqlite3 "$B/cm.db" ".backup '$T/tampered.db'" || die "backup failed"
+for tr in $(sqlite3 "$T/tampered.db" "SELECT name FROM sqlite_master WHERE \
+    type = 'trigger' AND tbl_name = 'audit'"); do
+	sqlite3 "$T/tampered.db" "DROP TRIGGER \"$tr\"" || die "drop $tr"
+done
+sqlite3 "$T/tampered.db" "UPDATE audit SET detail = 'x' WHERE seq = 5" ||
+    die "tamper failed"
+tui_start 80 24 "$CMAWB" -c "$B/cm.conf" -d "$T/tampered.db"
+tui_wait "Log in"
+tui_type "$B/officer-1.p12"
+tui_keys Tab
+tui_type "$PIN1"
+tui_keys Enter
+tui_wait "Officer Officer 1"
+tui_keys t
+tui_wait "Tools"
+tui_keys Down Down Enter
+tui_see "Tools, Verify audit log: it does not verify" "does NOT verify"
+tui_see "... and names the first bad record" "First bad record: 5"
+tui_keys Enter q
+tui_exited
 tui_stop
 
 # --- NO_COLOR: reverse and bold only ------------------------------------------------
