@@ -560,19 +560,24 @@ ra_pages(const char *cmdb, const char *pinfile)
 		clock_start(&c);
 		rc = cm_cert_list(ctx, &flt, keyset_cb, &k);
 		t = clock_stop(&c, NULL, NULL) * 1e3;
-		if (rc != 0 || k.rows != RA_PAGE || k.order_bad) {
+		if (rc != 0 || k.order_bad) {
 			fprintf(stderr, "bench-issue: page %d: %d rows\n", i,
 			    k.rows);
 			cm_ctx_free(ctx);
 			return 1;
 		}
 		n += k.rows;
+		if (k.rows < RA_PAGE) {		/* the end of a small CMDB */
+			sum += t;
+			i++;
+			break;
+		}
 		sum += t;
 		if (t > max)
 			max = t;
 	}
-	printf("ra next page of %d (keyset): 2000 pages, %d rows, mean %.3f "
-	    "ms, max %.3f ms\n", RA_PAGE, n, sum / 2000, max);
+	printf("ra next page of %d (keyset): %d pages, %d rows, mean %.3f "
+	    "ms, max %.3f ms\n", RA_PAGE, i, n, sum / (i > 0 ? i : 1), max);
 	memset(&flt, 0, sizeof(flt));
 	memset(&k, 0, sizeof(k));
 	flt.expiring_days = -1;
