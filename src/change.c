@@ -725,7 +725,8 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 	/* Every check is made under the write lock, where it holds. */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	if ((rc = pending_load(ctx, id, "signed", &c)) != 0)
+	if ((rc = officer_require(ctx, PERM_POLICY, "change sign")) != 0 ||
+	    (rc = pending_load(ctx, id, "signed", &c)) != 0)
 		goto end;
 	if (c.type == NULL || c.document == NULL) {
 		rc = CM_ERR_NOMEM;
@@ -783,7 +784,8 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 		rc = policy_record(ctx, id, policy);
 end:
 	snprintf(detail, sizeof(detail), "change %lld sha256:%s signed by %s "
-	    "and applied, policy sha256:%s", (long long)id, hex, names, policy);
+	    "and applied, " CHANGE_FOUR_EYE ", policy sha256:%s",
+	    (long long)id, hex, names, policy);
 	rc = txn_end(ctx, rc, c.type != NULL ? c.type : "change.sign",
 	    c.object != NULL ? c.object : object, detail);
 out:
