@@ -68,7 +68,7 @@ struct tui_view {
 	int			(*detail)(struct tui *, struct tui_view *,
 				    const struct tui_row *, char **);
 	const struct tui_action	*actions;
-	const char		*empty;		/* said when the list is empty */
+	const char		*empty;		/* when the list is empty */
 	const char		*filter;	/* a state the list shows */
 	/* Kept by the widget layer. */
 	struct tui_rows		 rows;
@@ -87,18 +87,18 @@ enum tui_field_kind {
 struct tui_field {
 	const char		*label;
 	enum tui_field_kind	 kind;
-	const char * const	*choices;	/* TUI_CHOICE, NULL-terminated */
+	const char * const	*choices;	/* TUI_CHOICE; NULL ends */
 	int			 required;
 	/* Inline validation: 0, or -1 with a one-line message in err. */
 	int			(*check)(struct tui *, const char *, char *,
 				    size_t);
-	const char		*help;		/* shown while the field is on */
+	const char		*help;		/* while the field is on */
 	char			 value[512];	/* in: the default; out */
 };
 
 struct tui_app {
 	const char		*name;		/* "cm-awb" */
-	const char		*title;		/* "Administrator's Workbench" */
+	const char		*title;		/* as "Registration Authority" */
 	struct tui_view		**views;
 	size_t			 nviews;
 	int			 tabs;		/* views as tabs, not a tree */
