@@ -98,7 +98,7 @@ struct tui_field {
 
 struct tui_app {
 	const char		*name;		/* "cm-awb" */
-	const char		*title;		/* as "Registration Authority" */
+	const char		*title;		/* as "Workbench" */
 	struct tui_view		**views;
 	size_t			 nviews;
 	int			 tabs;		/* views as tabs, not a tree */
