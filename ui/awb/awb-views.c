@@ -12,13 +12,7 @@
 
 #include "awb.h"
 
-#define NOROW	((const struct tui_row *)NULL)
-
 /* Key Registry */
-
-struct rows_arg {
-	struct tui_rows	*out;
-};
 
 static int
 key_row(void *arg, const struct cm_key_info *ki)

@@ -91,12 +91,6 @@ proc_name(void *arg, const struct cm_cert_procedure_info *pi)
 }
 
 static int
-tproc_name(void *arg, const struct cm_token_procedure_info *pi)
-{
-	return tui_names_add(arg, pi->name);
-}
-
-static int
 tproc_p12_name(void *arg, const struct cm_token_procedure_info *pi)
 {
 	return strcmp(pi->storage, "pkcs12") == 0 ? tui_names_add(arg,
@@ -109,17 +103,11 @@ profile_name(void *arg, const struct cm_officer_profile_info *pi)
 	return tui_names_add(arg, pi->name);
 }
 
-static int
-officer_name(void *arg, const struct cm_officer_info *oi)
-{
-	return strcmp(oi->state, "active") == 0 ? tui_names_add(arg,
-	    oi->name) : 0;
-}
-
 /*
  * The names a choice field offers, with first (when not NULL) in front:
- * keys in use, active CAs, certificate procedures, token procedures (or
- * those that make soft tokens), officer profiles, active officers.
+ * keys in use, active CAs, certificate procedures, the token procedures
+ * that make soft tokens, officer profiles.  The list is NULL-terminated,
+ * also when empty.
  */
 int
 tui_names(struct cm_ctx *ctx, enum tui_names_kind kind, const char *first,
@@ -140,26 +128,18 @@ tui_names(struct cm_ctx *ctx, enum tui_names_kind kind, const char *first,
 	case TUI_N_PROCEDURES:
 		rc = cm_cert_procedure_list(ctx, NULL, proc_name, nm);
 		break;
-	case TUI_N_TOKEN_PROCEDURES:
-		rc = cm_token_procedure_list(ctx, NULL, tproc_name, nm);
-		break;
 	case TUI_N_SOFT_PROCEDURES:
 		rc = cm_token_procedure_list(ctx, NULL, tproc_p12_name, nm);
 		break;
 	case TUI_N_PROFILES:
 		rc = cm_officer_profile_list(ctx, NULL, profile_name, nm);
 		break;
-	case TUI_N_OFFICERS:
-		rc = cm_officer_list(ctx, NULL, officer_name, nm);
-		break;
 	}
+	if (rc == 0 && nm->v == NULL && (nm->v = calloc(1,
+	    sizeof(*nm->v))) == NULL)
+		rc = CM_ERR_NOMEM;
 	if (rc != 0)
 		tui_names_free(nm);
-	else if (nm->v == NULL && (rc = tui_names_add(nm, "")) == 0) {
-		free(nm->v[0]);
-		nm->v[0] = NULL;
-		nm->n = 0;
-	}
 	return rc;
 }
 

@@ -152,12 +152,6 @@ tui_ctx(struct tui *t)
 }
 
 void
-tui_quit(struct tui *t)
-{
-	t->quit = 1;
-}
-
-void
 tui_header(struct tui *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -742,7 +736,7 @@ switch_view(struct tui *t, long d)
 	tui_select(t, t->app->views[i]);
 }
 
-/* The main loop, until an action calls tui_quit(). */
+/* The main loop, until q or F10. */
 void
 tui_run(struct tui *t)
 {

@@ -120,17 +120,14 @@ enum tui_names_kind {
 	TUI_N_KEYS,
 	TUI_N_CAS,
 	TUI_N_PROCEDURES,
-	TUI_N_TOKEN_PROCEDURES,
 	TUI_N_SOFT_PROCEDURES,
-	TUI_N_PROFILES,
-	TUI_N_OFFICERS
+	TUI_N_PROFILES
 };
 
 /* tui.c */
 int	tui_init(struct tui **, struct cm_ctx *, const struct tui_app *);
 void	tui_end(struct tui *);
 void	tui_run(struct tui *);
-void	tui_quit(struct tui *);
 struct cm_ctx *tui_ctx(struct tui *);
 void	tui_header(struct tui *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
