@@ -522,8 +522,7 @@ change_submit(struct cm_ctx *ctx, struct change *ch, const char *object)
 		    ch->type);
 		goto end;
 	}
-	if (pending && (rc = store_int(ctx, &base, "SELECT coalesce(max(id), 0) "
-	    "FROM changes WHERE state = 'applied'", NULL)) != 0)
+	if (pending && (rc = change_latest(ctx, &base)) != 0)
 		goto end;
 	rc = store_exec(ctx, "INSERT INTO changes (type, document, digest, "
 	    "state, created, applied, object, base) VALUES (?, ?, ?, ?, ?, ?, "
@@ -556,6 +555,32 @@ out:
 	change_free(parsed);
 	xmlFree(doc);
 	return audit_done(ctx, rc, ch->type, object);
+}
+
+/* The id of the last applied policy change, 0 before the first. */
+int
+change_latest(struct cm_ctx *ctx, int64_t *id)
+{
+	return store_int(ctx, id, "SELECT coalesce(max(id), 0) FROM changes "
+	    "WHERE state = 'applied'", NULL);
+}
+
+/*
+ * Whether a create (modify 0) or a modify of the object what "name" may go
+ * on, lookup being what looking it up returned: 0 (found), CM_ERR_NOTFOUND
+ * or another error.  Returns 0, or a CM_ERR_* with a message.
+ */
+int
+change_target(struct cm_ctx *ctx, int lookup, int modify, const char *what,
+    const char *name)
+{
+	if (lookup == 0 && !modify)
+		return cm_err(ctx, CM_ERR_EXISTS, "%s \"%s\" already exists",
+		    what, name);
+	if (lookup == CM_ERR_NOTFOUND)
+		return modify ? cm_err(ctx, CM_ERR_NOTFOUND, "%s \"%s\" not "
+		    "found", what, name) : 0;
+	return lookup;
 }
 
 /* The id of the change the last policy call left pending, or 0. */
@@ -750,8 +775,7 @@ cm_change_sign(struct cm_ctx *ctx, int64_t id)
 		    "officer signature: it was altered; reject it", (long long)id);
 		goto end;
 	}
-	if ((rc = store_int(ctx, &latest, "SELECT coalesce(max(id), 0) FROM "
-	    "changes WHERE state = 'applied'", NULL)) != 0)
+	if ((rc = change_latest(ctx, &latest)) != 0)
 		goto end;
 	if (latest > c.base) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "change %lld: policy changed "

@@ -120,6 +120,9 @@ int		 change_set(struct change *, const char *, const char *);
 int		 change_set_int(struct change *, const char *, long long);
 const char	*change_get(const struct change *, const char *);
 const char	*change_type(const struct change *);
+int		 change_latest(struct cm_ctx *, int64_t *);
+int		 change_target(struct cm_ctx *, int, int, const char *,
+		    const char *);
 int		 change_submit(struct cm_ctx *, struct change *, const char *);
 /* What the hash-chained audit log says an applied change was and left. */
 /* In the audit record of a change applied under four-eye control. */

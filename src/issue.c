@@ -105,8 +105,7 @@ issue_ca_usable(struct cm_ctx *ctx, const struct procedure *p)
 	if (rc != 0)
 		return rc;
 	/* Another process may have changed the policy since p was read. */
-	if ((rc = store_int(ctx, &ok, "SELECT coalesce(max(id), 0) FROM changes "
-	    "WHERE state = 'applied'", NULL)) != 0)
+	if ((rc = change_latest(ctx, &ok)) != 0)
 		return rc;
 	if (ok != p->policy)	/* procedure_get() reads it again */
 		return cm_err(ctx, CM_ERR_BUSY, "certificate procedure \"%s\": "

@@ -101,6 +101,27 @@ perms_cb(void *arg, struct store_row *row)
 }
 
 /*
+ * Inside a policy change that altered officers or profiles: refuse it when
+ * four-eye control was on before (before) and is off now.  Four-eye
+ * control, once on, never falls back to setup mode.
+ */
+static int
+four_eye_kept(struct cm_ctx *ctx, int64_t before, const char *what,
+    const char *name)
+{
+	int64_t after;
+	int rc;
+
+	if (!before)
+		return 0;
+	if ((rc = officer_enforced(ctx, &after)) != 0 || after)
+		return rc;
+	return cm_err(ctx, CM_ERR_POLICY, "%s \"%s\": the change leaves fewer "
+	    "than two officers who may administer policy, and four-eye "
+	    "control needs two", what, name);
+}
+
+/*
  * Check that an officer who may do what is logged in, unless the CMDB is
  * in setup mode.  The audit log then names that officer.  Returns 0 or
  * CM_ERR_DENIED naming the operation and the permission.
@@ -266,15 +287,8 @@ profile_request(struct cm_ctx *ctx, const struct cm_officer_profile_req *req,
 	}
 	rc = store_int(ctx, &id, "SELECT id FROM officer_profiles WHERE name = "
 	    "?", "t", req->name);
-	if (rc == 0 && !modify) {
-		rc = cm_err(ctx, CM_ERR_EXISTS, "officer profile \"%s\" already "
-		    "exists", req->name);
-		goto out;
-	} else if (rc == CM_ERR_NOTFOUND && modify) {
-		rc = cm_err(ctx, rc, "officer profile \"%s\" not found",
-		    req->name);
-		goto out;
-	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+	if ((rc = change_target(ctx, rc, modify, "officer profile",
+	    req->name)) != 0)
 		goto out;
 	if ((rc = perm_list_check(ctx, req->name, req->permissions, &norm)) !=
 	    0)
@@ -330,7 +344,7 @@ officer_profile_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    change_get(ch, "permissions"), &norm)) != 0)
 		return rc;
 	if (strcmp(change_type(ch), "officer-profile.modify") == 0) {
-		int64_t before, after;
+		int64_t before;
 
 		if ((rc = officer_enforced(ctx, &before)) == 0 &&
 		    (rc = store_exec(ctx, "UPDATE officer_profiles SET "
@@ -338,12 +352,9 @@ officer_profile_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		    change_get(ch, "name"))) == 0 && store_changes(ctx) != 1)
 			rc = cm_err(ctx, CM_ERR_NOTFOUND, "officer profile "
 			    "\"%s\" not found", change_get(ch, "name"));
-		if (rc == 0 && (rc = officer_enforced(ctx, &after)) == 0 &&
-		    before && !after)
-			rc = cm_err(ctx, CM_ERR_POLICY, "officer profile \"%s\": "
-			    "without policy it leaves fewer than two officers "
-			    "who may administer policy, and four-eye control "
-			    "needs two", change_get(ch, "name"));
+		if (rc == 0)
+			rc = four_eye_kept(ctx, before, "officer profile",
+			    change_get(ch, "name"));
 		free(norm);
 		return rc;
 	}
@@ -1041,7 +1052,7 @@ int
 officer_apply_modify(struct cm_ctx *ctx, const struct change *ch)
 {
 	const char *name = cm_def(change_get(ch, "name"), "");
-	int64_t before, after, profile;
+	int64_t before, profile;
 	int rc;
 
 	if ((rc = store_int(ctx, &profile, "SELECT id FROM officer_profiles "
@@ -1057,11 +1068,5 @@ officer_apply_modify(struct cm_ctx *ctx, const struct change *ch)
 	if (store_changes(ctx) != 1)
 		return cm_err(ctx, CM_ERR_NOTFOUND, "officer \"%s\" not found, "
 		    "or disabled", name);
-	if ((rc = officer_enforced(ctx, &after)) != 0)
-		return rc;
-	if (before && !after)
-		return cm_err(ctx, CM_ERR_POLICY, "officer \"%s\": the new "
-		    "profile leaves fewer than two officers who may administer "
-		    "policy, and four-eye control needs two", name);
-	return 0;
+	return four_eye_kept(ctx, before, "officer", name);
 }

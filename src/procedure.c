@@ -169,16 +169,8 @@ procedure_request(struct cm_ctx *ctx, const struct cm_cert_procedure_req *req,
 	}
 	rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE name = ?",
 	    "t", req->name);
-	if (rc == 0 && strcmp(type, "cert-procedure.create") == 0) {
-		rc = cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
-		    "already exists", req->name);
-		goto out;
-	} else if (rc == CM_ERR_NOTFOUND && strcmp(type,
-	    "cert-procedure.modify") == 0) {
-		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
-		    req->name);
-		goto out;
-	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+	if ((rc = change_target(ctx, rc, strcmp(type, "cert-procedure.modify")
+	    == 0, "certificate procedure", req->name)) != 0)
 		goto out;
 	if (req->ca == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "certificate procedure \"%s\": "
@@ -465,13 +457,8 @@ procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		return rc;
 	rc = store_int(ctx, &other, "SELECT id FROM procedures WHERE name = ?",
 	    "t", change_get(ch, "name"));
-	if (rc == 0 && !modify)
-		return cm_err(ctx, CM_ERR_EXISTS, "certificate procedure \"%s\" "
-		    "already exists", change_get(ch, "name"));
-	if (rc == CM_ERR_NOTFOUND && modify)
-		return cm_err(ctx, rc, "certificate procedure \"%s\" not found",
-		    change_get(ch, "name"));
-	if (rc != 0 && rc != CM_ERR_NOTFOUND)
+	if ((rc = change_target(ctx, rc, modify, "certificate procedure",
+	    change_get(ch, "name"))) != 0)
 		return rc;
 	if (store_int(ctx, &other, "SELECT id FROM cas WHERE id = ? AND state "
 	    "= 'active'", "i", ca_id) != 0)
@@ -742,8 +729,7 @@ procedure_load(struct cm_ctx *ctx, const char *name, struct procedure **out)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return CM_ERR_NOMEM;
 	/* The policy it is read under, read first: a change may commit. */
-	if ((rc = store_int(ctx, &p->policy, "SELECT coalesce(max(id), 0) FROM "
-	    "changes WHERE state = 'applied'", NULL)) != 0) {
+	if ((rc = change_latest(ctx, &p->policy)) != 0) {
 		free(p);
 		return rc;
 	}

@@ -72,16 +72,8 @@ tproc_request(struct cm_ctx *ctx, const struct cm_token_procedure_req *req,
 	}
 	rc = store_int(ctx, &id, "SELECT id FROM token_procedures WHERE name = "
 	    "?", "t", req->name);
-	if (rc == 0 && strcmp(type, "token-procedure.create") == 0) {
-		rc = cm_err(ctx, CM_ERR_EXISTS, "token procedure \"%s\" already "
-		    "exists", req->name);
-		goto out;
-	} else if (rc == CM_ERR_NOTFOUND && strcmp(type,
-	    "token-procedure.modify") == 0) {
-		rc = cm_err(ctx, rc, "token procedure \"%s\" not found",
-		    req->name);
-		goto out;
-	} else if (rc != 0 && rc != CM_ERR_NOTFOUND)
+	if ((rc = change_target(ctx, rc, strcmp(type,
+	    "token-procedure.modify") == 0, "token procedure", req->name)) != 0)
 		goto out;
 	if (!one_of(storage, "smartcard", "pkcs12", "pkcs10")) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": storage "
