@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 58
+plan 62
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -168,6 +168,24 @@ tui_see "the modification's cmctl command" \
     "$ cmctl officer-profile modify -n Auditors --permissions audit,revoke"
 like "the profile has the new permissions" \
     "$(cmb officer-profile show Auditors)" "audit,revoke"
+
+# --- a token procedure whose certificate procedure has blanks in its name -------
+
+tui_keys Up
+tui_see "the tree reaches Token procedures" "Storage    PIN"
+tui_keys n
+tui_see "the Token Procedure Request" "Token Procedure Request"
+tui_type "Soft users"
+tui_keys Tab Tab Tab Tab Tab Tab Tab
+tui_type "Officer certificates"
+tui_keys F2
+second_officer 1
+tui_see "created: its cmctl command" \
+    "$ cmctl token-procedure create -n 'Soft users'"
+like "cmctl shows the token procedure with it" \
+    "$(cmb token-procedure show "Soft users")" \
+    "Certificate procedure: Officer certificates"
+tui_keys Down
 
 # --- the audit log: filter and verify -----------------------------------------------
 

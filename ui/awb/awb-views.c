@@ -12,6 +12,52 @@
 
 #include "awb.h"
 
+/* The key types a soft or token key may have. */
+static const char *const key_types[] = { "ec:p256", "ec:p384", "rsa:2048",
+    "rsa:3072", "rsa:4096", "ed25519", NULL };
+
+/*
+ * Split a form's list at semicolons, in place: the items, without the
+ * blanks around them, empty ones left out.  Returns the number of items in
+ * *out (free it), or 0.
+ */
+static size_t
+split_list(char *buf, char ***out)
+{
+	char *p, *e, *save = NULL, **nv;
+	size_t n = 0;
+
+	*out = NULL;
+	for (p = strtok_r(buf, ";", &save); p != NULL;
+	    p = strtok_r(NULL, ";", &save)) {
+		while (*p == ' ')
+			p++;
+		for (e = p + strlen(p); e > p && e[-1] == ' '; )
+			*--e = '\0';
+		if (*p == '\0')
+			continue;
+		if ((nv = reallocarray(*out, n + 1, sizeof(*nv))) == NULL)
+			break;
+		*out = nv;
+		(*out)[n++] = p;
+	}
+	return n;
+}
+
+/*
+ * A Request dialog turned into a Modify dialog: its name field becomes a
+ * line of text naming the object, which the dialog then changes.
+ */
+static void
+modify_name(struct tui_field *name, char *title, size_t len,
+    const char *what, const char *modify)
+{
+	snprintf(title, len, "Modify %s \"%.200s\"", what, modify);
+	snprintf(name->value, sizeof(name->value), "%s", modify);
+	name->kind = TUI_NOTE;
+	name->label = title;
+}
+
 /* Key Registry */
 
 static int
@@ -60,8 +106,6 @@ key_create_fn(struct cm_ctx *ctx, const void *req)
 static void
 key_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 {
-	static const char *const types[] = { "ec:p256", "ec:p384", "rsa:2048",
-	    "rsa:3072", "rsa:4096", "ed25519", NULL };
 	struct tui_field f[2];
 	struct cm_key_req req;
 	struct tui_cmd cmd;
@@ -74,7 +118,7 @@ key_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[0].help = "The name of the CA key in the Key Registry";
 	f[1].label = "Type";
 	f[1].kind = TUI_CHOICE;
-	f[1].choices = types;
+	f[1].choices = key_types;
 	f[1].help = "Left, Right or the first letter; Space lists them";
 	while (tui_form(t, "New CA key (soft key store)", f, 2)) {
 		memset(&req, 0, sizeof(req));
@@ -547,9 +591,9 @@ proc_form(struct tui *t, const char *modify)
 	struct cm_cert_procedure_req req;
 	struct tui_names cas;
 	struct tui_cmd cmd;
-	char **fields = NULL, *p, *save = NULL, copy[512], title[300];
+	char **fields = NULL, copy[512], title[300];
 	static const char *none[1];
-	size_t nf = 0;
+	size_t nf = 0, i;
 	int rc;
 
 	if ((rc = tui_names(tui_ctx(t), TUI_N_CAS, NULL, &cas)) != 0) {
@@ -590,11 +634,8 @@ proc_form(struct tui *t, const char *modify)
 	    "ocsp-url, pathlen, challenge-password)";
 	snprintf(title, sizeof(title), "Certificate Procedure Request");
 	if (modify != NULL) {
-		snprintf(title, sizeof(title), "Modify certificate procedure "
-		    "\"%.200s\"", modify);
-		snprintf(f[P_NAME].value, sizeof(f[0].value), "%s", modify);
-		f[P_NAME].kind = TUI_NOTE;
-		f[P_NAME].label = title;
+		modify_name(&f[P_NAME], title, sizeof(title),
+		    "certificate procedure", modify);
 		if ((rc = cm_cert_procedure_list(tui_ctx(t), modify, proc_fill,
 		    f)) != 0) {
 			tui_error(t, rc);
@@ -630,23 +671,10 @@ proc_form(struct tui *t, const char *modify)
 		tui_cmd_add(&cmd, "--chain", req.chain);
 		tui_cmd_add(&cmd, "--allow-keys", req.allow_keys);
 		free(fields);
-		fields = NULL;
-		nf = 0;
 		snprintf(copy, sizeof(copy), "%s", f[P_FIELDS].value);
-		for (p = strtok_r(copy, ";", &save); p != NULL;
-		    p = strtok_r(NULL, ";", &save)) {
-			char **nv;
-			while (*p == ' ')
-				p++;
-			if (*p == '\0')
-				continue;
-			if ((nv = reallocarray(fields, nf + 1,
-			    sizeof(*nv))) == NULL)
-				break;
-			fields = nv;
-			fields[nf++] = p;
-			tui_cmd_add(&cmd, "--field", p);
-		}
+		nf = split_list(copy, &fields);
+		for (i = 0; i < nf; i++)
+			tui_cmd_add(&cmd, "--field", fields[i]);
 		req.fields = fields != NULL ? (const char * const *)fields :
 		    none;
 		req.nfields = nf;
@@ -765,7 +793,7 @@ tproc_fill(void *arg, const struct cm_token_procedure_info *pi)
 	while (p > f[T_PROCS].value && p[-1] == '\n')
 		*--p = '\0';
 	for (p = f[T_PROCS].value; (p = strchr(p, '\n')) != NULL; )
-		*p = ',';
+		*p = ';';
 	return 0;
 }
 
@@ -794,15 +822,13 @@ tproc_form(struct tui *t, const char *modify)
 	    NULL };
 	static const char *const pin[] = { "show", "letter", NULL };
 	static const char *const issuer[] = { "none", "ca", "chain", NULL };
-	static const char *const keys[] = { "ec:p256", "ec:p384", "rsa:2048",
-	    "rsa:3072", "rsa:4096", "ed25519", NULL };
 	struct tui_field f[T_NFIELDS];
 	struct cm_token_procedure_req req;
 	struct tproc_fill_arg fa;
 	struct tui_cmd cmd;
-	char copy[512], *p, *save = NULL, **procs_v = NULL, title[300];
+	char copy[512], **procs_v = NULL, title[300];
 	char note[200];
-	size_t np = 0;
+	size_t np = 0, i;
 	int rc;
 
 	memset(f, 0, sizeof(f));
@@ -826,17 +852,14 @@ tproc_form(struct tui *t, const char *modify)
 	f[T_ISSUER].choices = issuer;
 	f[T_KEY].label = "Key type";
 	f[T_KEY].kind = TUI_CHOICE;
-	f[T_KEY].choices = keys;
+	f[T_KEY].choices = key_types;
 	f[T_PROCS].label = "Certificate procedures";
 	f[T_PROCS].required = 1;
-	f[T_PROCS].help = "Comma list: one certificate (and key) each";
+	f[T_PROCS].help = "Separated by ;, one certificate (and key) each";
 	snprintf(title, sizeof(title), "Token Procedure Request");
 	if (modify != NULL) {
-		snprintf(title, sizeof(title), "Modify token procedure "
-		    "\"%.200s\"", modify);
-		snprintf(f[T_NAME].value, sizeof(f[0].value), "%s", modify);
-		f[T_NAME].kind = TUI_NOTE;
-		f[T_NAME].label = title;
+		modify_name(&f[T_NAME], title, sizeof(title), "token procedure",
+		    modify);
 		f[T_STORAGE].kind = TUI_NOTE;
 		f[T_STORAGE].label = note;
 		fa.f = f;
@@ -868,19 +891,10 @@ tproc_form(struct tui *t, const char *modify)
 		tui_cmd_add(&cmd, "--issuer-certs", req.issuer_certs);
 		tui_cmd_add(&cmd, "--key-type", req.key_type);
 		free(procs_v);
-		procs_v = NULL;
-		np = 0;
 		snprintf(copy, sizeof(copy), "%s", f[T_PROCS].value);
-		for (p = strtok_r(copy, ", ", &save); p != NULL;
-		    p = strtok_r(NULL, ", ", &save)) {
-			char **nv;
-			if ((nv = reallocarray(procs_v, np + 1,
-			    sizeof(*nv))) == NULL)
-				break;
-			procs_v = nv;
-			procs_v[np++] = p;
-			tui_cmd_add(&cmd, "--cert-procedure", p);
-		}
+		np = split_list(copy, &procs_v);
+		for (i = 0; i < np; i++)
+			tui_cmd_add(&cmd, "--cert-procedure", procs_v[i]);
 		req.cert_procedures = (const char * const *)procs_v;
 		req.ncert_procedures = np;
 		if (awb_submit(t, modify != NULL ? tproc_modify_fn :
@@ -980,11 +994,8 @@ prof_form(struct tui *t, const char *modify)
 	f[1].help = "Comma list of policy, issue, revoke, recover, audit";
 	snprintf(title, sizeof(title), "Officer Profile Request");
 	if (modify != NULL) {
-		snprintf(title, sizeof(title), "Modify officer profile "
-		    "\"%.200s\"", modify);
-		snprintf(f[0].value, sizeof(f[0].value), "%s", modify);
-		f[0].kind = TUI_NOTE;
-		f[0].label = title;
+		modify_name(&f[0], title, sizeof(title), "officer profile",
+		    modify);
 		if ((rc = cm_officer_profile_list(tui_ctx(t), modify, prof_fill,
 		    f)) != 0) {
 			tui_error(t, rc);
