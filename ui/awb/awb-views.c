@@ -506,29 +506,6 @@ static struct tui_view cas_view = {
 /* Certificate procedures */
 
 static int
-proc_text(void *arg, const struct cm_cert_procedure_info *pi)
-{
-	tui_text_add(arg, "Name:          %s    (%s)", pi->name, pi->state);
-	tui_text_add(arg, "Issuing CA:    %s", pi->ca);
-	tui_text_add(arg, "Format:        %s", pi->format);
-	tui_text_add(arg, "Key usage:     %s", pi->key_usage);
-	tui_text_add(arg, "Extended KU:   %s", pi->eku != NULL ? pi->eku :
-	    "-");
-	tui_text_add(arg, "Validity:      %s   digest %s   chain %s",
-	    pi->validity, pi->digest, pi->chain);
-	tui_text_add(arg, "Allowed keys:  %s", pi->allow_keys);
-	return tui_text_add(arg, "Fields:        %s", pi->fields != NULL &&
-	    pi->fields[0] ? pi->fields : "-");
-}
-
-static int
-procs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
-    char **text)
-{
-	return cm_cert_procedure_list(tui_ctx(t), r->key, proc_text, text);
-}
-
-static int
 proc_create_fn(struct cm_ctx *ctx, const void *req)
 {
 	return cm_cert_procedure_create(ctx, req);
@@ -701,7 +678,7 @@ static struct tui_view procs = {
 	    "Validity State",
 	.depth = 0,
 	.fetch = tui_procedures_fetch,
-	.detail = procs_detail,
+	.detail = tui_procedures_detail,
 	.actions = proc_actions,
 	.empty = "No certificate procedures",
 };

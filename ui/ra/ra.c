@@ -288,25 +288,6 @@ static struct tui_view tokens_view = {
 
 /* Tab 2: PKCS#10 */
 
-static int
-proc_text(void *arg, const struct cm_cert_procedure_info *pi)
-{
-	tui_text_add(arg, "Procedure %s: CA %s, format %s (%s)", pi->name,
-	    pi->ca, pi->format, pi->state);
-	tui_text_add(arg, "Key usage %s; extended %s", pi->key_usage,
-	    pi->eku != NULL ? pi->eku : "-");
-	tui_text_add(arg, "Validity %s, digest %s, chain %s", pi->validity,
-	    pi->digest, pi->chain);
-	return tui_text_add(arg, "Allowed keys %s", pi->allow_keys);
-}
-
-static int
-procs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
-    char **text)
-{
-	return cm_cert_procedure_list(tui_ctx(t), r->key, proc_text, text);
-}
-
 /*
  * Issue a certificate from a PKCS#10 request: the officer reviews the
  * subject and SAN that will be issued before anything is signed.
@@ -434,7 +415,7 @@ static struct tui_view p10_view = {
 	.header = "Certificate procedure  CA             Format       Validity "
 	    "State",
 	.fetch = tui_procedures_fetch,
-	.detail = procs_detail,
+	.detail = tui_procedures_detail,
 	.actions = p10_actions,
 	.empty = "No certificate procedures (the AWB makes them)",
 };

@@ -483,3 +483,28 @@ tui_procedures_fetch(struct tui *t, struct tui_view *v,
 		return 0;
 	return cm_cert_procedure_list(tui_ctx(t), NULL, procedure_row, out);
 }
+
+static int
+procedure_text(void *arg, const struct cm_cert_procedure_info *pi)
+{
+	tui_text_add(arg, "Name:          %s    (%s)", pi->name, pi->state);
+	tui_text_add(arg, "Issuing CA:    %s", pi->ca);
+	tui_text_add(arg, "Format:        %s", pi->format);
+	tui_text_add(arg, "Key usage:     %s", pi->key_usage);
+	tui_text_add(arg, "Extended KU:   %s", pi->eku != NULL ? pi->eku :
+	    "-");
+	tui_text_add(arg, "Validity:      %s   digest %s   chain %s",
+	    pi->validity, pi->digest, pi->chain);
+	tui_text_add(arg, "Allowed keys:  %s", pi->allow_keys);
+	return tui_text_add(arg, "Fields:        %s", pi->fields != NULL &&
+	    pi->fields[0] ? pi->fields : "-");
+}
+
+/* The detail of a certificate procedure. */
+int
+tui_procedures_detail(struct tui *t, struct tui_view *v,
+    const struct tui_row *r, char **text)
+{
+	return cm_cert_procedure_list(tui_ctx(t), r->key, procedure_text,
+	    text);
+}

@@ -185,6 +185,8 @@ int	tui_check_name(struct tui *, const char *, char *, size_t);
 void	tui_relogin(struct tui *, struct tui_view *, const struct tui_row *);
 int	tui_procedures_fetch(struct tui *, struct tui_view *,
 	    const struct tui_row *, int, size_t, struct tui_rows *);
+int	tui_procedures_detail(struct tui *, struct tui_view *,
+	    const struct tui_row *, char **);
 int	tui_save(struct tui *, const char *, const void *, size_t, int);
 int	tui_save_retry(struct tui *, const char *, char *, size_t,
 	    const void *, size_t, int);
