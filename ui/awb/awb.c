@@ -363,7 +363,7 @@ main(int argc, char *argv[])
 	struct tui *t = NULL;
 	const char *officer;
 	char *db = NULL, token[1200] = "", err[1100] = "";
-	int status, rc, setup = 0;
+	int status, rc;
 
 	if ((status = tui_options("cm-awb", argc, argv, &ctx, &db,
 	    &officer)) != 0)
@@ -393,16 +393,10 @@ main(int argc, char *argv[])
 		status = 1;
 		goto out;
 	}
-	tui_header_update(t);
-	if ((rc = cm_officer_setup_mode(ctx, &setup)) != 0) {
+	if (tui_session(t, token[0] != '\0' ? token : NULL) != 0) {
 		snprintf(err, sizeof(err), "cm-awb: %s", cm_ctx_errmsg(ctx));
 		status = 1;
-		goto out;
 	}
-	if (tui_login(t, setup ? "Log in (Esc: setup mode, no officer yet)" :
-	    "Log in", token[0] != '\0' ? token : NULL) == NULL && !setup)
-		goto out;
-	tui_run(t);
 out:
 	tui_end(t);
 	if (err[0] != '\0')

@@ -943,7 +943,7 @@ main(int argc, char *argv[])
 	struct tui *t = NULL;
 	const char *officer;
 	char *db = NULL, err[1100] = "";
-	int status, setup = 0;
+	int status;
 
 	if ((status = tui_options("cm-ra", argc, argv, &ctx, &db,
 	    &officer)) != 0)
@@ -961,8 +961,7 @@ main(int argc, char *argv[])
 		status = 1;
 		goto out;
 	}
-	if (cm_db_open(ctx, db) != 0 || cm_officer_setup_mode(ctx, &setup) !=
-	    0) {
+	if (cm_db_open(ctx, db) != 0) {
 		fprintf(stderr, "cm-ra: %s\n", cm_ctx_errmsg(ctx));
 		status = 1;
 		goto out;
@@ -972,11 +971,10 @@ main(int argc, char *argv[])
 		status = 1;
 		goto out;
 	}
-	tui_header_update(t);
-	if (tui_login(t, setup ? "Log in (Esc: setup mode, no officer yet)" :
-	    "Log in", officer) == NULL && !setup)
-		goto out;
-	tui_run(t);
+	if (tui_session(t, officer) != 0) {
+		snprintf(err, sizeof(err), "cm-ra: %s", cm_ctx_errmsg(ctx));
+		status = 1;
+	}
 out:
 	tui_end(t);
 	if (err[0] != '\0')

@@ -239,6 +239,26 @@ tui_login(struct tui *t, const char *title, const char *token)
 	return NULL;
 }
 
+/*
+ * The session of cm-awb and cm-ra: an officer logs in (in setup mode Esc
+ * goes on without one; else Esc quits), then the screens run.  token fills
+ * in the login.  Returns 0, or a CM_ERR_* with the message in the context.
+ */
+int
+tui_session(struct tui *t, const char *token)
+{
+	int setup, rc;
+
+	tui_header_update(t);
+	if ((rc = cm_officer_setup_mode(tui_ctx(t), &setup)) != 0)
+		return rc;
+	if (tui_login(t, setup ? "Log in (Esc: setup mode, no officer yet)" :
+	    "Log in", token) == NULL && !setup)
+		return 0;
+	tui_run(t);
+	return 0;
+}
+
 static void
 usage(FILE *f, const char *prog)
 {

@@ -174,6 +174,7 @@ int	tui_names_add(struct tui_names *, const char *);
 void	tui_names_free(struct tui_names *);
 void	tui_header_update(struct tui *);
 const char *tui_login(struct tui *, const char *, const char *);
+int	tui_session(struct tui *, const char *);
 int	tui_options(const char *, int, char **, struct cm_ctx **, char **,
 	    const char **);
 int	tui_check_new_file(struct tui *, const char *, char *, size_t);
