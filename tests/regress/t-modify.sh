@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 35
+plan 53
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -64,6 +64,29 @@ check_refused 4 'leave out' \
     "narrowing the keys of a procedure a token procedure uses is refused: exit 4" \
     o12 cert-procedure modify -n "TLS, KAR and PIN encryption" \
     --allow-keys ed25519
+# --- more refusals: each one line, a documented status, nothing changed ----------
+
+check_refused 5 'not found' "modifying an unknown token procedure: exit 5" \
+    o12 token-procedure modify -n Nothing --pin-procedure letter
+check_refused 5 'not found' "modifying an unknown officer profile: exit 5" \
+    o12 officer-profile modify -n Nothing --permissions audit
+check_refused 5 'not found, or disabled' \
+    "a disabled officer gets no new profile: exit 5" \
+    o12 officer modify "Bootstrap officer 1" --profile Late
+check_refused 5 'not found' "modifying an unknown CA: exit 5" \
+    o12 ca modify Nothing --crl-interval 1h
+check_refused 3 'must be an http, https or ldap URL' \
+    "a CDP that is not a URL: exit 3" \
+    o12 ca modify "Officer and system CA" --cdp file:///etc/passwd
+check_refused 3 'not a duration' "a validity that is no duration: exit 3" \
+    o12 cert-procedure modify -n "Officer certificates" --validity soon
+check_refused 2 'ca modify NAME' "ca modify without a change: exit 2" \
+    o12 ca modify "Officer and system CA"
+check_refused 2 'officer modify NAME --profile' \
+    "officer modify without --profile: exit 2" o12 officer modify "Officer 2"
+check_refused 2 'not both' "--field and --no-fields together: exit 2" \
+    o12 cert-procedure modify -n "Officer certificates" \
+    --field ocsp-url=http://ocsp.example.test --no-fields
 check "audit verify after the modifications" cmb audit verify
 
 # --- what the policy digest covers --------------------------------------------------

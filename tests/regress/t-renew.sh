@@ -5,7 +5,7 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 45
+plan 51
 
 pki_basic
 export_ca Root "$T/root.pem"
@@ -107,6 +107,12 @@ like "... which subject show shows" "$(cm subject show "$id")" \
     "Email: anna.svensson@example.test"
 check_refused 3 'not an address' "a bad email is refused: exit 3" \
     cm subject modify "$id" --email "not an address"
+check_refused 3 'subject alternative name' "a bad SAN is refused: exit 3" \
+    cm subject modify "$id" --san "DNS"
+check_refused 5 'not registered' "an unknown subject: exit 5" \
+    cm subject modify 9999 --email a@example.test
+check_refused 2 'subject modify ID' "subject modify without a change: exit 2" \
+    cm subject modify "$id"
 check "an empty value clears the email" cm subject modify "$id" --email ""
 like "... which subject show shows" "$(cm subject show "$id")" "Email: $"
 like "subject list --search finds by a part of the DN, any case" \

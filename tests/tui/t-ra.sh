@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 51
+plan 52
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -67,6 +67,11 @@ like "cmctl finds it too" "$(cat "$T/out")" \
 tui_keys End i
 tui_see "the soft token dialog for the subject" "Issue soft token"
 tui_keys S Tab Tab
+tui_type "$T/chain.pem"
+tui_keys Tab
+tui_see "an existing file is refused inline" \
+    "exists; a file is never written"
+tui_keys C-u
 tui_type "$T/asa.p12"
 tui_keys F2
 tui_see "the PIN is shown once" "PIN:"

@@ -649,7 +649,8 @@ tui_form(struct tui *t, const char *title, struct tui_field *f, size_t n)
 	struct fstate s;
 	size_t i, cur = 0;
 	wint_t k;
-	int r, done = -1;
+	char msg[sizeof(s.msg)];
+	int r, done = -1, msg_err;
 	FIELD **dense;
 
 	memset(&s, 0, sizeof(s));
@@ -693,11 +694,17 @@ tui_form(struct tui *t, const char *title, struct tui_field *f, size_t n)
 						    f[cur].value,
 						    sizeof(f[cur].value));
 				cur = i;
+				/* The message line, an error too, stays. */
+				snprintf(msg, sizeof(msg), "%s", s.msg);
+				msg_err = s.msg_err;
 				dense = form_userptr(s.form);
 				form_teardown(&s);
 				free(dense);
 				if (form_build(&s, title, cur) != 0)
 					goto out;
+				snprintf(s.msg, sizeof(s.msg), "%s", msg);
+				s.msg_err = msg_err;
+				form_draw_msg(&s);
 				break;
 			case KEY_DOWN:
 				next_field(&s, 1);
