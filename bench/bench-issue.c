@@ -114,8 +114,8 @@ engine_fail(struct cm_ctx *ctx, const char *what, int rc)
 
 /* get_secret: the first line of the PIN file, without its newline. */
 static int
-pin_from_file(void *arg, const char *prompt, int confirm, char *buf,
-    size_t len)
+pin_from_file(void *arg, int kind, const char *prompt, int confirm,
+    char *buf, size_t len)
 {
 	const char *path = arg;
 	FILE *f;

@@ -187,6 +187,8 @@ txn_end(struct cm_ctx *ctx, int rc, const char *action, const char *object,
 		rc = store_commit(ctx);
 	if (rc != 0)
 		store_rollback(ctx);
+	/* Objects made on tokens stay only with the change that made them. */
+	p11_undo_end(ctx, rc != 0);
 	return rc;
 }
 

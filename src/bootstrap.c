@@ -34,7 +34,7 @@ count(struct cm_ctx *ctx, const char *sql, int64_t *n)
 int
 cm_bootstrap(struct cm_ctx *ctx, const char *org, struct cm_token_issued *out)
 {
-	struct cm_key_req kr = { BOOT_KEY, "ec:p384" };
+	struct cm_key_req kr = { BOOT_KEY, "ec:p384", NULL };
 	struct cm_ca_req cr;
 	struct cm_cert_procedure_req pr;
 	struct cm_token_procedure_req tr;

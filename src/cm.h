@@ -43,15 +43,21 @@ enum cm_reason {
 
 struct cm_ctx;
 
+/* What a secret the engine asks for opens. */
+#define CM_SECRET_KEYSTORE	1	/* the soft key store's passphrase */
+#define CM_SECRET_OFFICER	2	/* an officer's token (file or card) */
+#define CM_SECRET_TOKEN		3	/* the user PIN of a PKCS#11 token */
+
 /*
  * Callbacks through which the engine asks the front end for secrets.
  * get_secret() writes a NUL-terminated secret of at most len - 1 bytes
  * into buf and returns 0, or a negative CM_ERR_* (CM_ERR_DENIED when no
- * secret can be had).  With confirm set the front end asks twice.
+ * secret can be had).  kind is a CM_SECRET_*; the prompt names what the
+ * secret opens.  With confirm set the front end asks twice.
  */
 struct cm_ui_ops {
-	int	(*get_secret)(void *arg, const char *prompt, int confirm,
-		    char *buf, size_t len);
+	int	(*get_secret)(void *arg, int kind, const char *prompt,
+		    int confirm, char *buf, size_t len);
 	void	*arg;
 };
 
@@ -93,6 +99,8 @@ int		 cm_file_read(struct cm_ctx *, const char *, unsigned char **,
 struct cm_key_req {
 	const char	*name;
 	const char	*type;		/* rsa:2048 ... ec:p256 ... ed25519 */
+	const char	*device;	/* NULL or "soft": the key store; else
+					   a PKCS#11 URI naming a token */
 };
 
 struct cm_key_info {

@@ -50,6 +50,9 @@ cm_ctx_free(struct cm_ctx *ctx)
 	officer_logout_all(ctx);
 	procedure_cache_clear(ctx);
 	signer_free_all(ctx);
+	/* Token keys first, then the libraries and modules behind them. */
+	p11_key_close_all(ctx);
+	p11_close_all(ctx);
 	store_close(ctx);
 	cm_secret_free(ctx->passphrase);
 	for (i = 0; i < ctx->nconf; i++) {
@@ -174,11 +177,19 @@ cm_err_prefix(struct cm_ctx *ctx, const char *prefix)
 static int
 conf_known(const char *key)
 {
-	size_t i;
+	size_t i, n = strlen(key);
 
 	for (i = 0; conf_keys[i] != NULL; i++)
 		if (strcmp(conf_keys[i], key) == 0)
 			return 1;
+	/* pkcs11.<n>: a PKCS#11 module. */
+	if (strncmp(key, "pkcs11.", 7) == 0 && n > 7 &&
+	    strspn(key + 7, "0123456789") == n - 7)
+		return 1;
+	/* token.<label>.pin-file: the user PIN of a token. */
+	if (strncmp(key, "token.", 6) == 0 && n > 15 &&
+	    strcmp(key + n - 9, ".pin-file") == 0)
+		return 1;
 	return 0;
 }
 

@@ -16,6 +16,10 @@
 struct store;
 struct store_row;
 struct signer;
+struct p11_module;
+struct p11_tok;
+struct p11_undo;
+struct p11lib;
 
 #define PERM_POLICY	0x01
 #define PERM_ISSUE	0x02
@@ -60,6 +64,10 @@ struct cm_ctx {
 	size_t			 nofficers;
 	char			*os_actor;	/* the actor before a login */
 	int64_t			 pending_change; /* left by the last submit */
+	struct p11_module	*p11;		/* loaded PKCS#11 modules */
+	struct p11_tok		*p11_toks;	/* open token sessions */
+	struct p11_undo		*p11_undo;	/* token objects of the txn */
+	struct p11lib		*p11lib;	/* libp11, for token keys */
 };
 
 /* ctx.c */
@@ -165,6 +173,54 @@ int		 signer_sign_init(struct cm_ctx *, struct signer *,
 int		 signer_sign_req(struct cm_ctx *, struct signer *, X509_REQ *,
 		    const char *);
 const char	*signer_digest(struct signer *);
+
+/* p11.c: PKCS#11 tokens.  A URI as RFC 7512 has it. */
+struct p11_uri {
+	char		 token[33];
+	char		 serial[17];
+	char		 manufacturer[33];
+	char		 model[17];
+	char		 object[128];
+	char		 type[16];
+	char		 module[256];
+	unsigned char	 id[64];
+	size_t		 idlen;
+};
+int		 p11_uri_parse(struct cm_ctx *, const char *, struct p11_uri *);
+void		 p11_uri_format(const struct p11_uri *, char *, size_t);
+const char	*p11_uri_token(const struct p11_uri *);
+const char	*p11_module_path(const struct cm_ctx *, size_t);
+int		 p11_module_load(struct cm_ctx *, const char *,
+		    struct p11_module **);
+int		 p11_fail_rv(struct cm_ctx *, const char *, const char *,
+		    unsigned long);
+int		 p11_each_token(struct cm_ctx *, const struct p11_uri *,
+		    int (*)(void *, struct p11_module *, unsigned long,
+		    const void *), void *);
+int		 p11_open(struct cm_ctx *, const struct p11_uri *, int,
+		    struct p11_tok **);
+const char	*p11_tok_label(const struct p11_tok *);
+const char	*p11_tok_serial(const struct p11_tok *);
+int		 p11_pin(struct cm_ctx *, const char *, int, char *, size_t);
+int		 p11_login(struct cm_ctx *, struct p11_tok *, int,
+		    const char *);
+void		 p11_logout(struct p11_tok *);
+int		 p11_slot_user(struct cm_ctx *, const char *, unsigned long);
+int		 p11_keygen(struct cm_ctx *, struct p11_tok *, const char *,
+		    const char *, const unsigned char *, size_t, const char *,
+		    EVP_PKEY **);
+int		 p11_undo_push(struct cm_ctx *, struct p11_tok *,
+		    unsigned long);
+void		 p11_undo_end(struct cm_ctx *, int);
+void		 p11_close_all(struct cm_ctx *);
+
+/* p11key.c: token keys through libp11. */
+int		 p11_key_open(struct cm_ctx *, const char *, int, EVP_PKEY *,
+		    EVP_PKEY **);
+int		 p11_cert_keys(struct cm_ctx *, const char *, int,
+		    int (*)(void *, X509 *, EVP_PKEY *), void *, char *,
+		    size_t);
+void		 p11_key_close_all(struct cm_ctx *);
 
 /* dn.c */
 int		 dn_parse(struct cm_ctx *, const char *, X509_NAME **);

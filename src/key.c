@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "extern.h"
@@ -87,13 +88,50 @@ cm_name_check(struct cm_ctx *ctx, const char *what, const char *name)
 }
 
 /*
- * Create a soft CA key in the Key Registry, as a policy change.  Returns 0
- * or a CM_ERR_* with a message naming the key.
+ * The token a key is made on: the device URI given, checked, with the
+ * token present and its user logged in (so the PIN is asked before the
+ * CMDB is locked).  dev receives the URI the change records.
+ */
+static int
+key_token(struct cm_ctx *ctx, const struct cm_key_req *req, char *dev,
+    size_t devlen)
+{
+	struct p11_uri u;
+	struct p11_tok *t;
+	int rc;
+
+	if (strcmp(req->type, "ed25519") == 0)
+		return cm_err(ctx, CM_ERR_INVAL, "key \"%s\": ed25519 keys are "
+		    "made in the soft key store only (on a token: rsa:2048, "
+		    "rsa:3072, rsa:4096, ec:p256 or ec:p384)", req->name);
+	if ((rc = p11_uri_parse(ctx, req->device, &u)) != 0)
+		goto fail;
+	if (u.idlen > 0 || u.object[0] != '\0') {
+		rc = cm_err(ctx, CM_ERR_INVAL, "device \"%s\": name the token "
+		    "only: opencm chooses the key's id and labels it with its "
+		    "name", req->device);
+		goto fail;
+	}
+	if ((rc = p11_open(ctx, &u, 1, &t)) != 0 ||
+	    (rc = p11_login(ctx, t, 0, NULL)) != 0)
+		goto fail;
+	p11_uri_format(&u, dev, devlen);
+	return 0;
+fail:
+	cm_err_prefix(ctx, "key create");
+	return rc;
+}
+
+/*
+ * Create a CA key in the Key Registry, as a policy change: in the soft key
+ * store, or on a PKCS#11 token (generated there when the change is
+ * applied).  Returns 0 or a CM_ERR_* with a message naming the key.
  */
 int
 cm_key_create(struct cm_ctx *ctx, const struct cm_key_req *req)
 {
 	struct change *ch = NULL;
+	char dev[512] = "soft";
 	int64_t id;
 	int rc;
 
@@ -112,13 +150,16 @@ cm_key_create(struct cm_ctx *ctx, const struct cm_key_req *req)
 		goto out;
 	} else if (rc != CM_ERR_NOTFOUND)
 		goto out;
-	/* Ask for the passphrase before the write lock is taken. */
-	if ((rc = keystore_unlock(ctx)) != 0)
+	/* Ask for the passphrase or PIN before the write lock is taken. */
+	if (req->device != NULL && strcmp(req->device, "soft") != 0) {
+		if ((rc = key_token(ctx, req, dev, sizeof(dev))) != 0)
+			goto out;
+	} else if ((rc = keystore_unlock(ctx)) != 0)
 		goto out;
 	if ((ch = change_new("key.create")) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "type", req->type) != 0 ||
-	    change_set(ch, "device", "soft") != 0) {
+	    change_set(ch, "device", dev) != 0) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
@@ -129,16 +170,56 @@ out:
 	return audit_done(ctx, rc, "key.create", req->name);
 }
 
-/* Apply a key.create change: generate, encrypt and record the key. */
+/*
+ * Generate a key on the token dev names, with a random id; *uri receives
+ * the URI that finds it again (token, id and label).
+ */
+static int
+key_token_generate(struct cm_ctx *ctx, const char *name, const char *dev,
+    const struct key_type *t, EVP_PKEY **pkey, char *uri, size_t urilen)
+{
+	struct p11_uri u;
+	struct p11_tok *tok;
+	int rc;
+
+	if ((rc = p11_uri_parse(ctx, dev, &u)) != 0 ||
+	    (rc = p11_open(ctx, &u, 1, &tok)) != 0 ||
+	    (rc = p11_login(ctx, tok, 0, NULL)) != 0)
+		goto fail;
+	/* The key is on this token: record its label and serial number. */
+	snprintf(u.token, sizeof(u.token), "%s", p11_tok_label(tok));
+	snprintf(u.serial, sizeof(u.serial), "%s", p11_tok_serial(tok));
+	u.idlen = 16;
+	if (RAND_bytes(u.id, (int)u.idlen) != 1) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "random key id");
+		goto fail;
+	}
+	snprintf(u.object, sizeof(u.object), "%s", name);
+	if ((rc = p11_keygen(ctx, tok, t->name, name, u.id, u.idlen, "sign",
+	    pkey)) != 0)
+		goto fail;
+	p11_uri_format(&u, uri, urilen);
+	return 0;
+fail:
+	snprintf(uri, urilen, "key \"%s\"", name);
+	cm_err_prefix(ctx, uri);
+	return rc;
+}
+
+/*
+ * Apply a key.create change: generate the key, in the key store (where it
+ * is encrypted) or on its token, and record it.
+ */
 int
 key_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
 	const char *name = change_get(ch, "name");
 	const struct key_type *t = key_type_find(change_get(ch, "type"));
+	const char *dev = change_get(ch, "device");
 	EVP_PKEY *pkey = NULL;
 	X509_PUBKEY *xpk = NULL;
 	unsigned char *priv = NULL, *spki = NULL, kid[20];
-	char ident[41];
+	char ident[41], uri[512];
 	size_t privlen = 0;
 	int spkilen, rc;
 	int64_t dummy;
@@ -146,15 +227,21 @@ key_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if (name == NULL || t == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "key.create: name or type "
 		    "missing");
+	if (dev == NULL)
+		dev = "soft";
 	if (key_lookup(ctx, name, &dummy, NULL, 0) == 0)
 		return cm_err(ctx, CM_ERR_EXISTS, "key \"%s\" already exists",
 		    name);
-	if ((pkey = key_generate(t)) == NULL) {
+	if (strcmp(dev, "soft") != 0) {
+		if ((rc = key_token_generate(ctx, name, dev, t, &pkey, uri,
+		    sizeof(uri))) != 0)
+			goto out;
+		dev = uri;
+	} else if ((pkey = key_generate(t)) == NULL) {
 		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "key \"%s\": generating "
 		    "%s", name, t->name);
 		goto out;
-	}
-	if ((rc = keystore_encrypt(ctx, pkey, &priv, &privlen)) != 0)
+	} else if ((rc = keystore_encrypt(ctx, pkey, &priv, &privlen)) != 0)
 		goto out;
 	if ((spkilen = i2d_PUBKEY(pkey, &spki)) <= 0 ||
 	    !X509_PUBKEY_set(&xpk, pkey)) {
@@ -168,8 +255,8 @@ key_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		goto out;
 	}
 	rc = store_exec(ctx, "INSERT INTO keys (name, identifier, algorithm, "
-	    "device, state, spki, private, created) VALUES (?, ?, ?, 'soft', "
-	    "'in use', ?, ?, ?)", "tttbbi", name, ident, t->name, spki,
+	    "device, state, spki, private, created) VALUES (?, ?, ?, ?, "
+	    "'in use', ?, ?, ?)", "ttttbbi", name, ident, t->name, dev, spki,
 	    (size_t)spkilen, priv, privlen, (int64_t)time(NULL));
 out:
 	OPENSSL_clear_free(priv, privlen);

@@ -66,7 +66,8 @@ ask(struct cm_ctx *ctx, const char *prompt, int confirm)
 		    "given and no way to ask for one");
 	if ((buf = calloc(1, PASS_MAX)) == NULL)
 		return CM_ERR_NOMEM;
-	rc = ctx->ui.get_secret(ctx->ui.arg, prompt, confirm, buf, PASS_MAX);
+	rc = ctx->ui.get_secret(ctx->ui.arg, CM_SECRET_KEYSTORE, prompt,
+	    confirm, buf, PASS_MAX);
 	if (rc != 0) {
 		cm_secret_free(buf);
 		if (ctx->errmsg[0] == '\0')

@@ -788,33 +788,84 @@ login_cb(void *arg, struct store_row *row)
 	return 1;
 }
 
-/*
- * Log an officer in with a PKCS#12 soft token; its PIN is asked through
- * the UI callbacks.  token names it in messages.  Returns 0, or
- * CM_ERR_DENIED naming the token and the check that failed.
- */
-int
-cm_officer_login(struct cm_ctx *ctx, const char *token,
-    const unsigned char *buf, size_t len)
+/* Which officer a certificate belongs to: l->found when one does. */
+static int
+officer_by_cert(struct cm_ctx *ctx, const char *token, X509 *cert,
+    struct login_row *l)
 {
-	struct officer_session *os;
-	struct login_row l;
-	struct issued_arg ia;
-	PKCS12 *p12 = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	const unsigned char *p = buf;
-	char *pin = NULL, prompt[300], fp[2 * EVP_MAX_MD_SIZE + 1], serial[64];
-	size_t i;
+	char fp[2 * EVP_MAX_MD_SIZE + 1];
 	int rc;
 
-	if (ctx->os_actor == NULL &&
-	    (ctx->os_actor = cm_strdup(ctx->actor != NULL ? ctx->actor :
-	    "unknown")) == NULL)
+	memset(l, 0, sizeof(*l));
+	if ((rc = cert_sha256(cert, fp)) != 0)
+		return cm_err_ssl(ctx, rc, "officer token %s", token);
+	return store_query(ctx, "SELECT o.id, o.name, o.state, p.permissions, "
+	    "o.ca_id, o.serial, o.two_step FROM officers o JOIN "
+	    "officer_profiles p ON p.id = o.profile_id WHERE o.cert_sha256 = ?",
+	    login_cb, l, "t", fp);
+}
+
+struct card_arg {
+	struct cm_ctx	*ctx;
+	const char	*token;
+	EVP_PKEY	*key;
+	X509		*cert;
+	int		 rc;
+};
+
+/* p11_cert_keys: keep the first certificate that is an officer's. */
+static int
+card_cb(void *arg, X509 *cert, EVP_PKEY *key)
+{
+	struct card_arg *a = arg;
+	struct login_row l;
+
+	if ((a->rc = officer_by_cert(a->ctx, a->token, cert, &l)) != 0)
+		return a->rc;
+	if (!l.found)
+		return 0;
+	if (X509_up_ref(cert) != 1)
 		return CM_ERR_NOMEM;
-	if (ctx->nofficers == MAX_OFFICERS)
-		return cm_err(ctx, CM_ERR_INVAL, "at most %d officers log in at "
-		    "once", MAX_OFFICERS);
+	a->cert = cert;
+	a->key = key;
+	return 1;
+}
+
+/* The key and certificate of an officer's smart card (a PKCS#11 URI). */
+static int
+officer_card(struct cm_ctx *ctx, const char *token, EVP_PKEY **key,
+    X509 **cert)
+{
+	struct card_arg a = { ctx, token, NULL, NULL, 0 };
+	char label[64] = "";
+	int rc;
+
+	rc = p11_cert_keys(ctx, token, CM_SECRET_OFFICER, card_cb, &a, label,
+	    sizeof(label));
+	if (rc == CM_ERR_NOTFOUND)
+		return cm_err(ctx, CM_ERR_DENIED, "officer token %s: the card "
+		    "\"%s\" holds no certificate of an officer with its key",
+		    token, label);
+	if (rc != 0) {
+		if (rc != CM_ERR_NOMEM)
+			cm_err_prefix(ctx, "officer login");
+		return rc;
+	}
+	*key = a.key;
+	*cert = a.cert;
+	return 0;
+}
+
+/* The key and certificate of a PKCS#12 file, opened with its PIN. */
+static int
+officer_p12(struct cm_ctx *ctx, const char *token, const unsigned char *buf,
+    size_t len, EVP_PKEY **key, X509 **cert)
+{
+	PKCS12 *p12 = NULL;
+	const unsigned char *p = buf;
+	char *pin = NULL, prompt[300];
+	int rc;
+
 	if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "officer token %s: not a PKCS#12 "
 		    "file", token);
@@ -831,28 +882,60 @@ cm_officer_login(struct cm_ctx *ctx, const char *token,
 	}
 	snprintf(prompt, sizeof(prompt), "PIN of officer token %s", token);
 	ctx->errmsg[0] = '\0';
-	if ((rc = ctx->ui.get_secret(ctx->ui.arg, prompt, 0, pin, 1024)) != 0) {
+	if ((rc = ctx->ui.get_secret(ctx->ui.arg, CM_SECRET_OFFICER, prompt,
+	    0, pin, 1024)) != 0) {
 		if (ctx->errmsg[0] == '\0')
 			cm_err(ctx, rc, "officer token %s: no PIN", token);
 		goto out;
 	}
 	if (PKCS12_verify_mac(p12, pin, -1) != 1 ||
-	    PKCS12_parse(p12, pin, &key, &cert, NULL) != 1 || key == NULL ||
-	    cert == NULL) {
+	    PKCS12_parse(p12, pin, key, cert, NULL) != 1 || *key == NULL ||
+	    *cert == NULL) {
 		rc = cm_err(ctx, CM_ERR_DENIED, "officer token %s: wrong PIN, or "
 		    "the token holds no key and certificate", token);
 		goto out;
 	}
-	if ((rc = cert_sha256(cert, fp)) != 0) {
-		rc = cm_err_ssl(ctx, rc, "officer token %s", token);
-		goto out;
-	}
-	memset(&l, 0, sizeof(l));
-	rc = store_query(ctx, "SELECT o.id, o.name, o.state, p.permissions, "
-	    "o.ca_id, o.serial, o.two_step FROM officers o JOIN "
-	    "officer_profiles p ON p.id = o.profile_id WHERE o.cert_sha256 = ?",
-	    login_cb, &l, "t", fp);
+	rc = 0;
+out:
+	cm_secret_free(pin);
+	PKCS12_free(p12);
+	return rc;
+}
+
+/*
+ * Log an officer in with a PKCS#12 soft token (buf, len) or a smart card
+ * (token is a PKCS#11 URI, buf NULL); its PIN is asked through the UI
+ * callbacks.  token names it in messages.  Returns 0, or CM_ERR_DENIED
+ * (CM_ERR_TOKEN for a card that is not there) naming the token and the
+ * check that failed.
+ */
+int
+cm_officer_login(struct cm_ctx *ctx, const char *token,
+    const unsigned char *buf, size_t len)
+{
+	struct officer_session *os;
+	struct login_row l;
+	struct issued_arg ia;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char serial[64];
+	size_t i;
+	int rc;
+
+	if (ctx->os_actor == NULL &&
+	    (ctx->os_actor = cm_strdup(ctx->actor != NULL ? ctx->actor :
+	    "unknown")) == NULL)
+		return CM_ERR_NOMEM;
+	if (ctx->nofficers == MAX_OFFICERS)
+		return cm_err(ctx, CM_ERR_INVAL, "at most %d officers log in at "
+		    "once", MAX_OFFICERS);
+	if (strncmp(token, "pkcs11:", 7) == 0)
+		rc = officer_card(ctx, token, &key, &cert);
+	else
+		rc = officer_p12(ctx, token, buf, len, &key, &cert);
 	if (rc != 0)
+		goto out;
+	if ((rc = officer_by_cert(ctx, token, cert, &l)) != 0)
 		goto out;
 	if (!l.found) {
 		rc = cm_err(ctx, CM_ERR_DENIED, "officer token %s: its "
@@ -893,10 +976,8 @@ cm_officer_login(struct cm_ctx *ctx, const char *token,
 	key = NULL;
 	rc = 0;
 out:
-	cm_secret_free(pin);
 	EVP_PKEY_free(key);
 	X509_free(cert);
-	PKCS12_free(p12);
 	ERR_clear_error();
 	if (rc != 0 && ctx->store != NULL && !ctx->readonly)
 		rc = audit_done(ctx, rc, "officer.login", token);

@@ -1,6 +1,6 @@
 /*
  * signer.c: the one signing interface.  A signer holds a CA key, a soft
- * key decrypted from the key store or, later, a key on a PKCS#11 token,
+ * key decrypted from the key store or a key on a PKCS#11 token (p11key.c),
  * as an EVP_PKEY; certificates, CRLs and requests are signed through it.
  * Signers stay open for the life of the context, so a batch decrypts each
  * key once.
@@ -26,13 +26,13 @@ struct signer {
 };
 
 struct signer_row {
-	EVP_PKEY	*pkey;
 	char		 name[160];
 	char		 state[16];
-	char		 device[256];
+	char		 device[512];
+	unsigned char	*priv;
+	size_t		 privlen;
+	EVP_PKEY	*pub;
 	int		 found;
-	int		 rc;
-	struct cm_ctx	*ctx;
 };
 
 static int
@@ -47,20 +47,28 @@ signer_cb(void *arg, struct store_row *row)
 	snprintf(r->state, sizeof(r->state), "%s", store_row_text(row, 1));
 	snprintf(r->device, sizeof(r->device), "%s", store_row_text(row, 2));
 	p = store_row_blob(row, 3, &len);
-	if (p != NULL && strcmp(r->device, "soft") == 0)
-		r->rc = keystore_decrypt(r->ctx, p, len, &r->pkey);
+	if (p != NULL && len > 0 && (r->priv = malloc(len)) != NULL) {
+		memcpy(r->priv, p, len);
+		r->privlen = len;
+	}
+	if ((p = store_row_blob(row, 4, &len)) != NULL)
+		r->pub = d2i_PUBKEY(NULL, &p, (long)len);
 	return 1;
 }
 
 /*
- * The signer for key id, opened on first use.  Returns 0 and a signer
- * owned by the context, or a CM_ERR_* naming the key.
+ * The signer for key id, opened on first use: a soft key is decrypted
+ * from the key store; a token key is found on its token (the user PIN is
+ * asked) and must sign what the registered public key verifies.  Returns
+ * 0 and a signer owned by the context, or a CM_ERR_* naming the key.
  */
 int
 signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 {
 	struct signer *s;
 	struct signer_row r;
+	EVP_PKEY *pkey = NULL;
+	char pfx[180];
 	int rc;
 
 	*out = NULL;
@@ -70,12 +78,8 @@ signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 			return 0;
 		}
 	memset(&r, 0, sizeof(r));
-	r.ctx = ctx;
-	/* The passphrase is asked, if it must be, outside the query. */
-	if ((rc = keystore_unlock(ctx)) != 0)
-		return rc;
-	rc = store_query(ctx, "SELECT name, state, device, private FROM keys "
-	    "WHERE id = ?", signer_cb, &r, "i", key_id);
+	rc = store_query(ctx, "SELECT name, state, device, private, spki FROM "
+	    "keys WHERE id = ?", signer_cb, &r, "i", key_id);
 	if (rc != 0)
 		goto fail;
 	if (!r.found) {
@@ -83,19 +87,28 @@ signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 		    (long long)key_id);
 		goto fail;
 	}
-	if (r.rc != 0) {
-		rc = r.rc;
-		cm_err_prefix(ctx, r.name);
-		goto fail;
-	}
 	if (strcmp(r.state, "removed") == 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "key \"%s\" is removed: nothing "
 		    "can be signed with it", r.name);
 		goto fail;
 	}
-	if (strcmp(r.device, "soft") != 0 || r.pkey == NULL) {
-		rc = cm_err(ctx, CM_ERR_TOKEN, "key \"%s\": device \"%s\" is "
-		    "not available", r.name, r.device);
+	if (strcmp(r.device, "soft") == 0) {
+		/* The passphrase is asked, if it must be, outside the query. */
+		if (r.priv == NULL) {
+			rc = cm_err(ctx, CM_ERR_TOKEN, "key \"%s\": no private "
+			    "key in the key store", r.name);
+			goto fail;
+		}
+		if ((rc = keystore_unlock(ctx)) != 0 ||
+		    (rc = keystore_decrypt(ctx, r.priv, r.privlen,
+		    &pkey)) != 0) {
+			cm_err_prefix(ctx, r.name);
+			goto fail;
+		}
+	} else if ((rc = p11_key_open(ctx, r.device, CM_SECRET_TOKEN, r.pub,
+	    &pkey)) != 0) {
+		snprintf(pfx, sizeof(pfx), "key \"%s\"", r.name);
+		cm_err_prefix(ctx, pfx);
 		goto fail;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -103,13 +116,16 @@ signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 		goto fail;
 	}
 	s->key_id = key_id;
-	s->pkey = r.pkey;
+	s->pkey = pkey;
 	s->next = ctx->signers;
 	ctx->signers = s;
 	*out = s;
-	return 0;
+	pkey = NULL;
+	rc = 0;
 fail:
-	EVP_PKEY_free(r.pkey);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(r.pub);
+	OPENSSL_clear_free(r.priv, r.privlen);
 	return rc;
 }
 

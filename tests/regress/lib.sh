@@ -530,11 +530,15 @@ fingerprint() {
 	fi | sed 's/.*=//'
 }
 
-# keyid_of CERT: SHA-1 of the subjectPublicKey bit string of CERT (PEM),
-# upper-case hex, computed here rather than read from an extension.
+# keyid_of CERT: SHA-1 of the subjectPublicKey bit string of CERT (PEM;
+# or a PEM public key), upper-case hex, computed here rather than read from
+# an extension.
 keyid_of() {
-	openssl x509 -in "$1" -noout -pubkey |
-	    openssl pkey -pubin -outform DER |
+	if grep -q 'BEGIN PUBLIC KEY' "$1"; then
+		cat "$1"
+	else
+		openssl x509 -in "$1" -noout -pubkey
+	fi | openssl pkey -pubin -outform DER |
 	    python3 -c '
 import hashlib, sys
 

@@ -62,22 +62,31 @@ read_tty(int fd, const char *prompt, char *buf, size_t len)
 }
 
 /*
- * The engine's secret callback: --pin-file, else keystore.pin-file from
- * cm.conf, else the terminal.  Never echoes; the caller wipes buf.
+ * The engine's secret callback.  The key store's passphrase: --pin-file,
+ * else keystore.pin-file from cm.conf; an officer's PIN: the matching
+ * --officer-pin-file; a token's PIN: --token-pin-file (the engine has
+ * looked in cm.conf first); else, each time, the terminal.  Never echoes;
+ * the caller wipes buf.
  */
 int
-cli_get_secret(void *arg, const char *prompt, int confirm, char *buf,
-    size_t len)
+cli_get_secret(void *arg, int kind, const char *prompt, int confirm,
+    char *buf, size_t len)
 {
 	struct cli *cli = arg;
 	const char *conf_file;
 	char p[256], *again;
 	int fd, rc = 0;
 
-	if (cli->officer_login) {
+	if (kind == CM_SECRET_OFFICER) {
 		if (cli->officer_pin != NULL)
 			return secret_from_file(cli, cli->officer_pin, 0, buf,
 			    len);
+		goto tty;
+	}
+	if (kind == CM_SECRET_TOKEN) {
+		if (cli->token_pin_file != NULL)
+			return secret_from_file(cli, cli->token_pin_file, 0,
+			    buf, len);
 		goto tty;
 	}
 	if (cli->pin_file != NULL)

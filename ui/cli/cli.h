@@ -17,6 +17,7 @@ struct cli {
 	struct cm_ctx	*ctx;
 	const char	*db_path;
 	const char	*pin_file;
+	const char	*token_pin_file;
 	int		 quiet;
 	int		 verbose;
 	char		 secret_err[512];	/* why no secret was had */
@@ -24,7 +25,6 @@ struct cli {
 	const char	*officer_pins[4];	/* --officer-pin-file FILE */
 	size_t		 nofficers;
 	size_t		 nofficer_pins;
-	int		 officer_login;		/* asking an officer's PIN */
 	const char	*officer_pin;		/* ... from this file */
 };
 
@@ -53,7 +53,7 @@ void	cli_info(struct cli *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /* cli-util.c */
-int	cli_get_secret(void *, const char *, int, char *, size_t);
+int	cli_get_secret(void *, int, const char *, int, char *, size_t);
 int	cli_out_open(struct cli *, const char *, struct cli_out *);
 int	cli_out_commit(struct cli *, struct cli_out *, const void *, size_t);
 void	cli_out_abort(struct cli_out *);

@@ -19,7 +19,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "bootstrap", NULL, cmd_bootstrap, "bootstrap --kit DIR [--org DN]",
 	    1 },
 	{ "key", "create", cmd_key_create, "key create -n NAME -t "
-	    "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ed25519", 1 },
+	    "rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ed25519\n"
+	    "             [--device soft|pkcs11:token=LABEL]", 1 },
 	{ "key", "list", cmd_key_list, "key list [--state "
 	    "in-use|retired|removed]", 1 },
 	{ "key", "show", cmd_key_show, "key show NAME", 1 },
@@ -138,8 +139,9 @@ usage(FILE *f)
 
 	fprintf(f, "usage: cmctl [-q | -v] [-d CMDB] [-c cm.conf] "
 	    "[--pin-file FILE]\n"
-	    "             [--officer FILE [--officer-pin-file FILE]]... "
-	    "NOUN VERB [options]\n"
+	    "             [--token-pin-file FILE] [--officer FILE|URI "
+	    "[--officer-pin-file FILE]]...\n"
+	    "             NOUN VERB [options]\n"
 	    "       cmctl -h | --help | -V | --version\n");
 	for (c = cli_cmds; c->noun != NULL; c++)
 		fprintf(f, "       cmctl %s\n", c->usage);
@@ -224,14 +226,17 @@ login(struct cli *cli)
 	int rc;
 
 	for (i = 0; i < cli->nofficers; i++) {
-		if ((rc = cm_file_read(cli->ctx, cli->officers[i], &buf,
+		buf = NULL;
+		len = 0;
+		/* A smart card (a PKCS#11 URI) or a PKCS#12 file. */
+		if (strncmp(cli->officers[i], "pkcs11:", 7) != 0 &&
+		    (rc = cm_file_read(cli->ctx, cli->officers[i], &buf,
 		    &len)) != 0)
 			return cli_fail(cli, rc);
-		cli->officer_login = 1;
 		cli->officer_pin = i < cli->nofficer_pins ?
 		    cli->officer_pins[i] : NULL;
 		rc = cm_officer_login(cli->ctx, cli->officers[i], buf, len);
-		cli->officer_login = 0;
+		cli->officer_pin = NULL;
 		cm_free(buf);
 		if (rc != 0)
 			return cli_fail(cli, rc);
@@ -246,6 +251,7 @@ main(int argc, char *argv[])
 		{ "pin-file",	required_argument,	NULL, 'P' },
 		{ "officer",	required_argument,	NULL, 'O' },
 		{ "officer-pin-file", required_argument, NULL, 'N' },
+		{ "token-pin-file", required_argument,	NULL, 'T' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -281,6 +287,9 @@ main(int argc, char *argv[])
 				return cli_usage_error("at most 4 "
 				    "--officer-pin-file");
 			cli.officer_pins[cli.nofficer_pins++] = optarg;
+			break;
+		case 'T':
+			cli.token_pin_file = optarg;
 			break;
 		case 'q':
 			cli.quiet = 1;

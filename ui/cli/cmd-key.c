@@ -27,6 +27,7 @@ cmd_key_create(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "type", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_key_req req;
@@ -42,13 +43,17 @@ cmd_key_create(struct cli *cli, int argc, char **argv)
 		case 't':
 			req.type = optarg;
 			break;
+		case 'D':
+			req.device = optarg;
+			break;
 		default:
 			return cli_usage_error("key create: unknown option or "
 			    "missing argument \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (optind != argc || req.name == NULL || req.type == NULL)
-		return cli_usage_error("key create -n NAME -t TYPE");
+		return cli_usage_error("key create -n NAME -t TYPE "
+		    "[--device soft|URI]");
 	if ((rc = cm_key_create(cli->ctx, &req)) != 0)
 		return cli_fail(cli, rc);
 	cli_info(cli, "key \"%s\" created", req.name);

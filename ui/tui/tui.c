@@ -16,7 +16,8 @@
 
 #include "tui-int.h"
 
-static int	tui_get_secret(void *, const char *, int, char *, size_t);
+static int	tui_get_secret(void *, int, const char *, int, char *,
+		    size_t);
 
 /*
  * Write s at (y, x) in at most w columns, padded with blanks; UTF-8 is
@@ -221,13 +222,14 @@ tui_set_secret(struct tui *t, const char *s)
 }
 
 static int
-tui_get_secret(void *arg, const char *prompt, int confirm, char *buf,
-    size_t len)
+tui_get_secret(void *arg, int kind, const char *prompt, int confirm,
+    char *buf, size_t len)
 {
 	struct tui *t = arg;
 	const char *file;
 
-	if (t->secret == NULL && (file = cm_config_get(t->ctx,
+	if (kind == CM_SECRET_KEYSTORE && t->secret == NULL &&
+	    (file = cm_config_get(t->ctx,
 	    "keystore.pin-file")) != NULL)
 		/* The operator put the passphrase in a file: as cmctl does. */
 		return cm_secret_file(t->ctx, file, 1, buf, len);
