@@ -520,6 +520,45 @@ int	cm_policy_import(struct cm_ctx *, const unsigned char *, size_t);
 /* Bootstrap (bootstrap.c). */
 int	cm_bootstrap(struct cm_ctx *, const char *, struct cm_token_issued *);
 
+/* PKCS#11 tokens: HSM set-up, cm-hwsetup (hw.c). */
+struct cm_hw_token {
+	const char	*module;
+	unsigned long	 slot;
+	const char	*label;
+	const char	*serial;
+	const char	*manufacturer;
+	const char	*model;
+	int		 initialized;
+	int		 user_pin_set;
+	int		 login_required;
+	int		 pin_pad;	/* protected authentication path */
+	int		 pin_count_low;
+	int		 pin_final_try;
+	int		 pin_locked;
+	int		 so_pin_locked;
+};
+
+struct cm_hw_object {
+	const char	*kind;		/* private key, public key, ... */
+	const char	*label;
+	const char	*id;		/* hex */
+	const char	*type;		/* rsa:2048, ec:prime256v1, aes-256 */
+	int		 sensitive;	/* -1: not a private or secret key */
+	int		 extractable;
+	const char	*subject;	/* certificates: the subject DN */
+};
+
+typedef int (*cm_hw_token_cb)(void *, const struct cm_hw_token *);
+typedef int (*cm_hw_object_cb)(void *, const struct cm_hw_object *);
+int	cm_hw_tokens(struct cm_ctx *, const char *, cm_hw_token_cb, void *);
+int	cm_hw_objects(struct cm_ctx *, const char *, cm_hw_object_cb, void *);
+int	cm_hw_keygen(struct cm_ctx *, const char *, const char *,
+	    const char *);
+int	cm_hw_request(struct cm_ctx *, const char *, const char *,
+	    const char *, unsigned char **, size_t *);
+int	cm_hw_install(struct cm_ctx *, const char *, const unsigned char *,
+	    size_t);
+
 /* Lint (lint.c): RFC 5280 checks that openssl verify does not make. */
 int	cm_lint_cert_der(struct cm_ctx *, const unsigned char *, size_t);
 int	cm_lint_crl_der(struct cm_ctx *, const unsigned char *, size_t);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +28,24 @@ hexval(int c)
 	return -1;
 }
 
+/* An attribute type, its short name in any case (RFC 4514 2.3). */
 static int
 attr_nid(const char *type)
 {
+	char up[16];
+	size_t i;
+	int nid;
+
 	if (strcasecmp(type, "E") == 0 || strcasecmp(type, "email") == 0)
 		return NID_pkcs9_emailAddress;
 	if (strcasecmp(type, "S") == 0)
 		return NID_stateOrProvinceName;
-	return OBJ_txt2nid(type);
+	if ((nid = OBJ_txt2nid(type)) != NID_undef || strlen(type) >= sizeof(up))
+		return nid;
+	for (i = 0; type[i] != '\0'; i++)
+		up[i] = (char)toupper((unsigned char)type[i]);
+	up[i] = '\0';
+	return OBJ_txt2nid(up);
 }
 
 /*

@@ -185,6 +185,8 @@ struct p11_uri {
 	char		 module[256];
 	unsigned char	 id[64];
 	size_t		 idlen;
+	unsigned long	 slot;		/* slot-id: cm-hwsetup -slot only */
+	int		 slot_set;
 };
 int		 p11_uri_parse(struct cm_ctx *, const char *, struct p11_uri *);
 void		 p11_uri_format(const struct p11_uri *, char *, size_t);
@@ -238,6 +240,7 @@ int		 x509_add_ext(struct cm_ctx *, X509 *, X509V3_CTX *, int,
 		    const char *);
 int		 x509_pem(struct cm_ctx *, X509 *, unsigned char **, size_t *);
 X509		*x509_from_der(const unsigned char *, size_t);
+X509		*x509_decode(const unsigned char *, size_t);
 const char	*x509_key_type(EVP_PKEY *, char *, size_t);
 int		 x509_append(unsigned char **, size_t *, const unsigned char *,
 		    size_t);

@@ -365,23 +365,6 @@ officer_profile_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	return rc;
 }
 
-static X509 *
-cert_decode(const unsigned char *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	X509 *x;
-	BIO *b;
-
-	if (len > 10 && memmem(buf, len, "-----BEGIN", 10) != NULL) {
-		if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL)
-			return NULL;
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		BIO_free(b);
-		return x;
-	}
-	return d2i_X509(NULL, &p, (long)len);
-}
-
 static int
 cert_sha256(X509 *x, char *hex)
 {
@@ -414,7 +397,7 @@ cm_officer_create(struct cm_ctx *ctx, const struct cm_officer_req *req)
 		rc = cm_err(ctx, CM_ERR_INVAL, "officer: a name is required");
 		goto out;
 	}
-	if ((x = cert_decode(req->cert, req->cert_len)) == NULL) {
+	if ((x = x509_decode(req->cert, req->cert_len)) == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "officer \"%s\": not a "
 		    "certificate (PEM or DER)", req->name);
 		goto out;
@@ -573,7 +556,7 @@ officer_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	if (name == NULL || pem == NULL || change_get(ch, "profile") == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "officer.create: name, profile "
 		    "or certificate missing");
-	if ((x = cert_decode((const unsigned char *)pem, strlen(pem))) == NULL)
+	if ((x = x509_decode((const unsigned char *)pem, strlen(pem))) == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "officer \"%s\": not a "
 		    "certificate", name);
 	if ((rc = officer_check(ctx, name, change_get(ch, "profile"), x,

@@ -23,28 +23,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "extern.h"
-
-struct p11_module {
-	char			*path;
-	void			*dl;
-	CK_FUNCTION_LIST	*f;
-	int			 initialized;	/* by us: finalize at the end */
-	struct p11_module	*next;
-};
-
-struct p11_tok {
-	struct p11_module	*mod;
-	CK_SLOT_ID		 slot;
-	CK_SESSION_HANDLE	 session;
-	int			 rw;
-	int			 login;		/* 0 none, 1 user, 2 SO */
-	char			 label[33];
-	char			 serial[17];
-	char			 model[17];
-	char			 manufacturer[33];
-	CK_FLAGS		 flags;
-	struct p11_tok		*next;
-};
+#include "p11.h"
 
 /* Objects made inside the current transaction: destroyed if it fails. */
 struct p11_undo {
@@ -212,6 +191,11 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 			continue;
 		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
 			goto bad;
+		if ((size_t)(eq - p) == 7 && strncmp(p, "slot-id", 7) == 0) {
+			u->slot = strtoul(eq + 1, NULL, 10);
+			u->slot_set = 1;
+			continue;
+		}
 		if ((size_t)(eq - p) == 2 && strncmp(p, "id", 2) == 0) {
 			n = pct_decode(eq + 1, e, u->id, sizeof(u->id));
 			if (n <= 0)
@@ -237,7 +221,7 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 		    (size_t)n) != NULL)
 			goto bad;
 	}
-	if (u->token[0] == '\0' && u->serial[0] == '\0')
+	if (u->token[0] == '\0' && u->serial[0] == '\0' && !u->slot_set)
 		return cm_err(ctx, CM_ERR_INVAL, "device \"%s\": name the "
 		    "token by label (token=) or serial number (serial=)", uri);
 	return 0;
@@ -307,7 +291,9 @@ p11_uri_format(const struct p11_uri *u, char *buf, size_t len)
 const char *
 p11_uri_token(const struct p11_uri *u)
 {
-	return u->token[0] != '\0' ? u->token : u->serial;
+	if (u->token[0] != '\0')
+		return u->token;
+	return u->serial[0] != '\0' ? u->serial : "in the slot given";
 }
 
 /* ------------------------------------------------------------ modules */
@@ -412,10 +398,13 @@ module_list(const struct cm_ctx *ctx, const struct p11_uri *u, char *buf,
 /* ------------------------------------------------------------ tokens */
 
 static int
-token_match(const struct p11_uri *u, const CK_TOKEN_INFO *ti)
+token_match(const struct p11_uri *u, unsigned long slot,
+    const CK_TOKEN_INFO *ti)
 {
 	char s[33];
 
+	if (u->slot_set && slot != u->slot)
+		return 0;
 	p11_str(s, sizeof(s), ti->label, sizeof(ti->label));
 	if (u->token[0] != '\0' && strcmp(s, u->token) != 0)
 		return 0;
@@ -489,7 +478,7 @@ find_cb(void *arg, struct p11_module *m, unsigned long slot, const void *tip)
 	struct find_arg *a = arg;
 	const CK_TOKEN_INFO *ti = tip;
 
-	if (!token_match(a->u, ti))
+	if (!token_match(a->u, slot, ti))
 		return 0;
 	if (a->found++ == 0) {
 		a->mod = m;
@@ -517,7 +506,8 @@ p11_open(struct cm_ctx *ctx, const struct p11_uri *u, int rw,
 
 	*out = NULL;
 	for (t = ctx->p11_toks; t != NULL; t = t->next) {
-		if ((u->token[0] == '\0' || strcmp(t->label, u->token) == 0) &&
+		if (!u->slot_set &&
+		    (u->token[0] == '\0' || strcmp(t->label, u->token) == 0) &&
 		    (u->serial[0] == '\0' || strcmp(t->serial, u->serial) ==
 		    0) && (!rw || t->rw) && (u->module[0] == '\0' ||
 		    strcmp(u->module, t->mod->path) == 0)) {
@@ -677,8 +667,6 @@ p11_logout(struct p11_tok *t)
 
 static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
 
-#define ATTR(t, p, l)	{ (t), (void *)(p), (CK_ULONG)(l) }
-
 /* The DER of a named curve's OID, for CKA_EC_PARAMS (caller frees). */
 static int
 ec_params(const char *curve, unsigned char **der, int *len)
@@ -687,19 +675,20 @@ ec_params(const char *curve, unsigned char **der, int *len)
 	int nid;
 
 	*der = NULL;
-	if ((nid = OBJ_txt2nid(curve)) == NID_undef)
-		nid = EC_curve_nist2nid(curve);
+	if ((nid = EC_curve_nist2nid(curve)) == NID_undef)
+		nid = OBJ_txt2nid(curve);
 	if (nid == NID_undef || (obj = OBJ_nid2obj(nid)) == NULL)
 		return -1;
 	*len = i2d_ASN1_OBJECT(obj, der);
 	return *len > 0 ? 0 : -1;
 }
 
-static int
-attr_get(struct p11_tok *t, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+/* An attribute's value (caller frees).  0, or -1 when it has none. */
+int
+p11_attr_get(struct p11_tok *t, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
     unsigned char **val, size_t *len)
 {
-	CK_ATTRIBUTE a = ATTR(type, NULL, 0);
+	CK_ATTRIBUTE a = P11_ATTR(type, NULL, 0);
 
 	*val = NULL;
 	*len = 0;
@@ -734,8 +723,8 @@ pubkey_read(struct p11_tok *t, CK_OBJECT_HANDLE obj, const char *curve)
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
 		goto out;
 	if (curve == NULL) {
-		if (attr_get(t, obj, CKA_MODULUS, &v1, &l1) != 0 ||
-		    attr_get(t, obj, CKA_PUBLIC_EXPONENT, &v2, &l2) != 0 ||
+		if (p11_attr_get(t, obj, CKA_MODULUS, &v1, &l1) != 0 ||
+		    p11_attr_get(t, obj, CKA_PUBLIC_EXPONENT, &v2, &l2) != 0 ||
 		    (n = BN_bin2bn(v1, (int)l1, NULL)) == NULL ||
 		    (e = BN_bin2bn(v2, (int)l2, NULL)) == NULL ||
 		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
@@ -743,7 +732,7 @@ pubkey_read(struct p11_tok *t, CK_OBJECT_HANDLE obj, const char *curve)
 			goto out;
 		pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	} else {
-		if (attr_get(t, obj, CKA_EC_POINT, &v1, &l1) != 0)
+		if (p11_attr_get(t, obj, CKA_EC_POINT, &v1, &l1) != 0)
 			goto out;
 		/* An OCTET STRING holding the point, or (some) the point. */
 		p = v1;
@@ -775,6 +764,79 @@ out:
 	OSSL_PARAM_BLD_free(bld);
 	EVP_PKEY_CTX_free(pctx);
 	return pkey;
+}
+
+/*
+ * The public key of a public key object (or of a certificate's key, from
+ * a private key object where the module keeps the public parts there).
+ */
+EVP_PKEY *
+p11_pubkey(struct p11_tok *t, CK_OBJECT_HANDLE obj)
+{
+	unsigned char *v = NULL;
+	const unsigned char *p;
+	size_t len;
+	ASN1_OBJECT *oid = NULL;
+	CK_KEY_TYPE kt;
+	EVP_PKEY *pkey = NULL;
+	char curve[64];
+
+	if (p11_attr_get(t, obj, CKA_KEY_TYPE, &v, &len) != 0 ||
+	    len != sizeof(kt))
+		goto out;
+	memcpy(&kt, v, sizeof(kt));
+	free(v);
+	v = NULL;
+	if (kt == CKK_RSA)
+		pkey = pubkey_read(t, obj, NULL);
+	else if (kt == CKK_EC) {
+		if (p11_attr_get(t, obj, CKA_EC_PARAMS, &v, &len) != 0)
+			goto out;
+		p = v;
+		if ((oid = d2i_ASN1_OBJECT(NULL, &p, (long)len)) == NULL ||
+		    OBJ_obj2nid(oid) == NID_undef)
+			goto out;
+		snprintf(curve, sizeof(curve), "%s",
+		    OBJ_nid2sn(OBJ_obj2nid(oid)));
+		pkey = pubkey_read(t, obj, curve);
+	}
+out:
+	ASN1_OBJECT_free(oid);
+	free(v);
+	return pkey;
+}
+
+/*
+ * The one object of a class with an id (idlen 0: of any id) on a token.
+ * Returns 0 and its handle, CM_ERR_NOTFOUND, or CM_ERR_TOKEN.
+ */
+int
+p11_find(struct cm_ctx *ctx, struct p11_tok *t, CK_OBJECT_CLASS cls,
+    const unsigned char *id, size_t idlen, CK_OBJECT_HANDLE *out)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		P11_ATTR(CKA_CLASS, &cls, sizeof(cls)),
+		P11_ATTR(CKA_ID, id, idlen),
+	};
+	CK_OBJECT_HANDLE h[2];
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*out = CK_INVALID_HANDLE;
+	rv = t->mod->f->C_FindObjectsInit(t->session, tmpl, idlen > 0 ? 2 : 1);
+	if (rv != CKR_OK)
+		return p11_fail_rv(ctx, t->label, "C_FindObjectsInit", rv);
+	rv = t->mod->f->C_FindObjects(t->session, h, 2, &n);
+	(void)t->mod->f->C_FindObjectsFinal(t->session);
+	if (rv != CKR_OK)
+		return p11_fail_rv(ctx, t->label, "C_FindObjects", rv);
+	if (n == 0)
+		return CM_ERR_NOTFOUND;
+	if (n > 1)
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": more than one "
+		    "object with that id", t->label);
+	*out = h[0];
+	return 0;
 }
 
 /*
@@ -811,6 +873,8 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 		curve = "P-384";
 	else if (strcmp(type, "ec:p521") == 0)
 		curve = "P-521";
+	else if (strncmp(type, "ec:", 3) == 0)
+		curve = type + 3;	/* a curve by name: prime256v1 ... */
 	else
 		return cm_err(ctx, CM_ERR_INVAL, "token \"%s\": keys of type "
 		    "\"%s\" are not made on tokens (rsa:2048, rsa:3072, "
@@ -820,42 +884,43 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 		kt = CKK_EC;
 		dec = CK_FALSE;		/* EC keys do not decrypt */
 		if (ec_params(curve, &ecp, &eclen) != 0)
-			return cm_err_ssl(ctx, CM_ERR_CRYPTO, "curve %s",
-			    curve);
+			return cm_err(ctx, CM_ERR_INVAL, "curve \"%s\": "
+			    "unknown (P-256, P-384, P-521 or an OpenSSL curve "
+			    "name)", curve);
 	}
 	{
 		CK_ATTRIBUTE pubt[] = {
-			ATTR(CKA_CLASS, &pubc, sizeof(pubc)),
-			ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
-			ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_PRIVATE, &ck_false, sizeof(ck_false)),
-			ATTR(CKA_VERIFY, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_ENCRYPT, &dec, sizeof(dec)),
-			ATTR(CKA_WRAP, &ck_false, sizeof(ck_false)),
-			ATTR(CKA_LABEL, label, strlen(label)),
-			ATTR(CKA_ID, id, idlen),
+			P11_ATTR(CKA_CLASS, &pubc, sizeof(pubc)),
+			P11_ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
+			P11_ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_PRIVATE, &ck_false, sizeof(ck_false)),
+			P11_ATTR(CKA_VERIFY, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_ENCRYPT, &dec, sizeof(dec)),
+			P11_ATTR(CKA_WRAP, &ck_false, sizeof(ck_false)),
+			P11_ATTR(CKA_LABEL, label, strlen(label)),
+			P11_ATTR(CKA_ID, id, idlen),
 			/* Last two: RSA's, or EC's parameters. */
-			ATTR(CKA_MODULUS_BITS, &bits, sizeof(bits)),
-			ATTR(CKA_PUBLIC_EXPONENT, exp, sizeof(exp)),
+			P11_ATTR(CKA_MODULUS_BITS, &bits, sizeof(bits)),
+			P11_ATTR(CKA_PUBLIC_EXPONENT, exp, sizeof(exp)),
 		};
 		CK_ATTRIBUTE privt[] = {
-			ATTR(CKA_CLASS, &privc, sizeof(privc)),
-			ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
-			ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_PRIVATE, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_SENSITIVE, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_EXTRACTABLE, &ck_false, sizeof(ck_false)),
-			ATTR(CKA_SIGN, &ck_true, sizeof(ck_true)),
-			ATTR(CKA_DECRYPT, &dec, sizeof(dec)),
-			ATTR(CKA_UNWRAP, &ck_false, sizeof(ck_false)),
-			ATTR(CKA_DERIVE, &ck_false, sizeof(ck_false)),
-			ATTR(CKA_LABEL, label, strlen(label)),
-			ATTR(CKA_ID, id, idlen),
+			P11_ATTR(CKA_CLASS, &privc, sizeof(privc)),
+			P11_ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
+			P11_ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_PRIVATE, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_SENSITIVE, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_EXTRACTABLE, &ck_false, sizeof(ck_false)),
+			P11_ATTR(CKA_SIGN, &ck_true, sizeof(ck_true)),
+			P11_ATTR(CKA_DECRYPT, &dec, sizeof(dec)),
+			P11_ATTR(CKA_UNWRAP, &ck_false, sizeof(ck_false)),
+			P11_ATTR(CKA_DERIVE, &ck_false, sizeof(ck_false)),
+			P11_ATTR(CKA_LABEL, label, strlen(label)),
+			P11_ATTR(CKA_ID, id, idlen),
 		};
 		CK_ULONG npub = sizeof(pubt) / sizeof(pubt[0]);
 
 		if (curve != NULL) {
-			pubt[npub - 2] = (CK_ATTRIBUTE)ATTR(CKA_EC_PARAMS, ecp,
+			pubt[npub - 2] = (CK_ATTRIBUTE)P11_ATTR(CKA_EC_PARAMS, ecp,
 			    eclen);
 			npub--;
 		}

@@ -358,3 +358,21 @@ out:
 	X509_free(x);
 	return rc;
 }
+
+/* A certificate, PEM (the first) or DER; NULL when it is neither. */
+X509 *
+x509_decode(const unsigned char *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	X509 *x;
+	BIO *b;
+
+	if (len > 10 && memmem(buf, len, "-----BEGIN", 10) != NULL) {
+		if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL)
+			return NULL;
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+		return x;
+	}
+	return d2i_X509(NULL, &p, (long)len);
+}

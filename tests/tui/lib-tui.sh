@@ -107,6 +107,20 @@ tui_resize() {
 	_tmux resize-window -t tui -x "$1" -y "$2"
 }
 
+# tui_wait_line N TEXT [SECONDS]: wait until line N of the screen shows
+# TEXT (after a resize the program redraws when it has the signal).
+tui_wait_line() {
+	_n=$(( ${3:-10} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		if tui_screen | sed -n "$1p" | grep -Fq -- "$2"; then
+			return 0
+		fi
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
 # tui_stop: stop the tmux server by its pid and wait until it is gone, so
 # that the next tui_start gets a server of its own on the socket.
 tui_stop() {

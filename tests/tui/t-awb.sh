@@ -210,7 +210,7 @@ tui_keys Enter
 # --- resize --------------------------------------------------------------------------
 
 tui_resize 200 50
-sleep 0.5
+tui_wait_line 50 "q Quit" || :
 tui_screen >/dev/null
 is "the screen is 50 lines after the resize" "$(wc -l <"$T/screen")" 50
 like "the key hints are on the last line" "$(sed -n 50p "$T/screen")" \
@@ -218,7 +218,7 @@ like "the key hints are on the last line" "$(sed -n 50p "$T/screen")" \
 like "the header shows the CMDB at 200 columns" "$(sed -n 1p "$T/screen")" \
     "$B/cm.db"
 tui_resize 80 24
-sleep 0.5
+tui_wait_line 24 "Help" || :
 tui_screen >/dev/null
 like "back at 80x24 the hints are on line 24" "$(sed -n 24p "$T/screen")" \
     "Help"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,57 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+/* The program's name, in front of its messages. */
+const char *cli_prog = "cmctl";
+
+/* Print a usage error; returns the usage exit status. */
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s --help lists the commands)\n", cli_prog);
+	return EXIT_USAGE;
+}
+
+/* The exit status documented in cmctl(8) for an engine error. */
+int
+cli_exit_status(int rc)
+{
+	switch (rc) {
+	case CM_OK:		return 0;
+	case CM_ERR_INVAL:	return 3;
+	case CM_ERR_POLICY:	return 4;
+	case CM_ERR_NOTFOUND:	return 5;
+	case CM_ERR_EXISTS:	return 6;
+	case CM_ERR_DB:		return 7;
+	case CM_ERR_BUSY:	return 8;
+	case CM_ERR_DENIED:	return 9;
+	case CM_ERR_TOKEN:	return 10;
+	case CM_ERR_CRYPTO:	return 11;
+	case CM_ERR_AUDIT:	return 12;
+	default:		return 1;
+	}
+}
+
+/* Report an engine error on one line and return its exit status. */
+int
+cli_fail(struct cli *cli, int rc)
+{
+	const char *msg = cm_ctx_errmsg(cli->ctx);
+
+	if (cli->secret_err[0] != '\0')
+		msg = cli->secret_err;
+	if (msg == NULL || *msg == '\0')
+		msg = cm_strerror(rc);
+	fprintf(stderr, "%s: %s\n", cli_prog, msg);
+	return cli_exit_status(rc);
+}
 
 static void
 wipe(void *p, size_t n)
@@ -141,11 +193,12 @@ cli_out_open(struct cli *cli, const char *path, struct cli_out *o)
 	    asprintf(&o->tmp, "%s.tmpXXXXXX", path) == -1) {
 		free(o->path);
 		o->tmp = NULL;
-		fprintf(stderr, "cmctl: out of memory\n");
+		fprintf(stderr, "%s: out of memory\n", cli_prog);
 		return -1;
 	}
 	if ((o->fd = mkstemp(o->tmp)) == -1) {
-		fprintf(stderr, "cmctl: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", cli_prog, path,
+		    strerror(errno));
 		free(o->tmp);
 		free(o->path);
 		o->tmp = o->path = NULL;
@@ -193,7 +246,7 @@ cli_out_commit(struct cli *cli, struct cli_out *o, const void *data,
 	o->tmp = o->path = NULL;
 	return 0;
 fail:
-	fprintf(stderr, "cmctl: %s: %s\n", o->path, strerror(errno));
+	fprintf(stderr, "%s: %s: %s\n", cli_prog, o->path, strerror(errno));
 	cli_out_abort(o);
 	return -1;
 }
@@ -216,7 +269,7 @@ int
 cli_write_stdout(const void *data, size_t len)
 {
 	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-		fprintf(stderr, "cmctl: standard output: %s\n",
+		fprintf(stderr, "%s: standard output: %s\n", cli_prog,
 		    strerror(errno));
 		return -1;
 	}
@@ -309,9 +362,9 @@ cli_issued_out(struct cli *cli, struct cli_out *o, int to_file,
 		if (status == 0)
 			printf("%s\n", is->serial);
 		else
-			fprintf(stderr, "cmctl: certificate %s is issued and "
+			fprintf(stderr, "%s: certificate %s is issued and "
 			    "recorded; use cmctl cert export to fetch it\n",
-			    is->serial);
+			    cli_prog, is->serial);
 	} else
 		status = cli_write_stdout(is->data, is->len) == 0 ? 0 : 1;
 	cm_issued_clear(is);

@@ -45,14 +45,15 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmds[];
 
 /* cmctl.c */
+void	cli_info(struct cli *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* cli-util.c: shared by cmctl and cm-hwsetup */
+extern const char *cli_prog;
 int	cli_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 int	cli_fail(struct cli *, int);
 int	cli_exit_status(int);
-void	cli_info(struct cli *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-
-/* cli-util.c */
 int	cli_get_secret(void *, int, const char *, int, char *, size_t);
 int	cli_out_open(struct cli *, const char *, struct cli_out *);
 int	cli_out_commit(struct cli *, struct cli_out *, const void *, size_t);

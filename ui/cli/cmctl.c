@@ -147,54 +147,6 @@ usage(FILE *f)
 		fprintf(f, "       cmctl %s\n", c->usage);
 }
 
-/* Print a usage error; returns the usage exit status. */
-int
-cli_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "cmctl: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (cmctl --help lists the commands)\n");
-	return EXIT_USAGE;
-}
-
-/* The exit status documented in cmctl(8) for an engine error. */
-int
-cli_exit_status(int rc)
-{
-	switch (rc) {
-	case CM_OK:		return 0;
-	case CM_ERR_INVAL:	return 3;
-	case CM_ERR_POLICY:	return 4;
-	case CM_ERR_NOTFOUND:	return 5;
-	case CM_ERR_EXISTS:	return 6;
-	case CM_ERR_DB:		return 7;
-	case CM_ERR_BUSY:	return 8;
-	case CM_ERR_DENIED:	return 9;
-	case CM_ERR_TOKEN:	return 10;
-	case CM_ERR_CRYPTO:	return 11;
-	case CM_ERR_AUDIT:	return 12;
-	default:		return 1;
-	}
-}
-
-/* Report an engine error on one line and return its exit status. */
-int
-cli_fail(struct cli *cli, int rc)
-{
-	const char *msg = cm_ctx_errmsg(cli->ctx);
-
-	if (cli->secret_err[0] != '\0')
-		msg = cli->secret_err;
-	if (msg == NULL || *msg == '\0')
-		msg = cm_strerror(rc);
-	fprintf(stderr, "cmctl: %s\n", msg);
-	return cli_exit_status(rc);
-}
-
 /* A message for the user on stderr, unless -q. */
 void
 cli_info(struct cli *cli, const char *fmt, ...)
