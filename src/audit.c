@@ -151,6 +151,9 @@ audit_done(struct cm_ctx *ctx, int rc, const char *action, const char *object)
 
 	if (rc == 0 && strcmp(action, "audit.checkpoint") != 0)
 		audit_auto_checkpoint(ctx);
+	/* What a failed operation made on tokens goes with it. */
+	if (rc != 0)
+		p11_undo_end(ctx, 1);
 	if (rc == 0 || ctx->store == NULL || ctx->readonly ||
 	    rc == CM_ERR_BUSY || rc == CM_ERR_NOMEM || rc == CM_ERR_DB)
 		return rc;

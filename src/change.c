@@ -265,7 +265,8 @@ static const char *const policy_sql[] = {
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(storage) || ',' "
 	    "|| quote(card_serial) || ',' || quote(serial_range) || ',' || "
 	    "quote(pin_procedure) || ',' || quote(issuer_certs) || ',' || "
-	    "quote(key_type) FROM token_procedures ORDER BY id",
+	    "quote(key_type) || CASE WHEN serial_ranges IS NULL THEN '' ELSE "
+	    "',' || quote(serial_ranges) END FROM token_procedures ORDER BY id",
 	"SELECT quote(token_procedure_id) || ',' || quote(position) || ',' || "
 	    "quote(procedure_id) FROM token_procedure_keys ORDER BY "
 	    "token_procedure_id, position",

@@ -26,6 +26,7 @@
 #define CM_ERR_BUSY		-10
 #define CM_ERR_AUDIT		-11
 #define CM_ERR_INTERNAL		-12
+#define CM_ERR_TIMEOUT		-13
 
 /* RFC 5280 5.3.1 CRLReason values. */
 enum cm_reason {
@@ -373,6 +374,7 @@ struct cm_token_procedure_req {
 	const char	*storage;	/* smartcard, pkcs12, pkcs10 */
 	const char	*card_serial;	/* yes, no; NULL: by storage */
 	const char	*serial_range;	/* mandatory, optional, none */
+	const char	*serial_ranges;	/* FROM-TO,...; "" none; NULL keep */
 	const char	*pin_procedure;	/* show, letter */
 	const char	*issuer_certs;	/* none, ca, chain */
 	const char	*key_type;
@@ -386,6 +388,7 @@ struct cm_token_procedure_info {
 	const char	*storage;
 	int		 card_serial;
 	const char	*serial_range;
+	const char	*serial_ranges;	/* NULL when none */
 	const char	*pin_procedure;
 	const char	*issuer_certs;
 	const char	*key_type;
@@ -520,6 +523,60 @@ int	cm_policy_import(struct cm_ctx *, const unsigned char *, size_t);
 /* Bootstrap (bootstrap.c). */
 int	cm_bootstrap(struct cm_ctx *, const char *, struct cm_token_issued *);
 
+/* Smart cards at the card station (card.c). */
+struct cm_card_req {
+	const char	*procedure;	/* a token procedure, smartcard */
+	const char	*subject;	/* ID or DN of a registered subject */
+	const char	*card;		/* PKCS#11 URI; NULL: the blank card */
+	const char	*label;		/* a blank card's; NULL: the CN */
+	const char	*replaces;	/* serial of the card replaced */
+	const char	*reason;	/* its revocation; NULL: superseded */
+};
+
+struct cm_card_info {
+	int64_t		 id;
+	const char	*serial;
+	const char	*manufacturer;
+	const char	*model;
+	const char	*label;
+	const char	*state;		/* initialized, personalized, revoked */
+	int64_t		 token_id;	/* 0: none */
+	const char	*subject;
+	const char	*procedure;
+	const char	*replaces;	/* serial of the card replaced */
+	time_t		 created;
+};
+
+typedef int (*cm_card_cb)(void *, const struct cm_card_info *);
+int	cm_card_init(struct cm_ctx *, const char *, const char *,
+	    const char *, char **, char *, size_t);
+int	cm_card_personalize(struct cm_ctx *, const struct cm_card_req *,
+	    struct cm_token_issued *);
+int	cm_card_list(struct cm_ctx *, const char *, cm_card_cb, void *);
+int	cm_card_unblock(struct cm_ctx *, const char *, char **);
+int	cm_card_revoke(struct cm_ctx *, const char *, const char *);
+
+/* Card readers, through PC/SC (smartcard/pcsc.c). */
+struct cm_reader {
+	const char	*name;
+	int		 present;	/* a card is in the reader */
+	int		 mute;		/* ... and does not answer */
+	const unsigned char *atr;	/* its ATR, when present */
+	size_t		 atr_len;
+};
+
+struct cm_card_event {
+	char		 reader[128];
+	int		 present;
+	unsigned char	 atr[36];
+	size_t		 atr_len;
+};
+
+typedef int (*cm_reader_cb)(void *, const struct cm_reader *);
+int	cm_pcsc_readers(struct cm_ctx *, cm_reader_cb, void *);
+int	cm_pcsc_wait(struct cm_ctx *, const char *, int, int,
+	    struct cm_card_event *);
+
 /* PKCS#11 tokens: HSM set-up, cm-hwsetup (hw.c). */
 struct cm_hw_token {
 	const char	*module;
@@ -544,7 +601,8 @@ struct cm_hw_object {
 	const char	*id;		/* hex */
 	const char	*type;		/* rsa:2048, ec:prime256v1, aes-256 */
 	int		 sensitive;	/* -1: not a private or secret key */
-	int		 extractable;
+	int		 extractable;	/* -1: unknown */
+	int		 never_extractable;
 	const char	*subject;	/* certificates: the subject DN */
 };
 

@@ -111,6 +111,7 @@ cm_strerror(int rc)
 	case CM_ERR_EXISTS:	return "already exists";
 	case CM_ERR_BUSY:	return "busy";
 	case CM_ERR_AUDIT:	return "audit log verification failed";
+	case CM_ERR_TIMEOUT:	return "timed out";
 	default:		return "internal error";
 	}
 }
@@ -155,6 +156,15 @@ cm_err_ssl(struct cm_ctx *ctx, int rc, const char *fmt, ...)
 	}
 	ERR_clear_error();
 	return rc;
+}
+
+/* Add text to the end of the current message. */
+void
+cm_err_suffix(struct cm_ctx *ctx, const char *text)
+{
+	size_t n = strlen(ctx->errmsg);
+
+	snprintf(ctx->errmsg + n, sizeof(ctx->errmsg) - n, "%s", text);
 }
 
 /* Put "prefix: " in front of the current message. */

@@ -76,6 +76,7 @@ int		 cm_err(struct cm_ctx *, int, const char *, ...)
 int		 cm_err_ssl(struct cm_ctx *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 cm_err_prefix(struct cm_ctx *, const char *);
+void		 cm_err_suffix(struct cm_ctx *, const char *);
 
 /* util.c */
 const char	*cm_def(const char *, const char *);
@@ -153,6 +154,10 @@ int		 keystore_encrypt(struct cm_ctx *, EVP_PKEY *, unsigned char **,
 		    size_t *);
 int		 keystore_decrypt(struct cm_ctx *, const unsigned char *, size_t,
 		    EVP_PKEY **);
+int		 keystore_seal(struct cm_ctx *, const char *, unsigned char **,
+		    size_t *);
+int		 keystore_unseal(struct cm_ctx *, const unsigned char *, size_t,
+		    char **);
 
 /* key.c */
 int		 key_apply_create(struct cm_ctx *, const struct change *);
@@ -214,6 +219,7 @@ int		 p11_keygen(struct cm_ctx *, struct p11_tok *, const char *,
 int		 p11_undo_push(struct cm_ctx *, struct p11_tok *,
 		    unsigned long);
 void		 p11_undo_end(struct cm_ctx *, int);
+void		 p11_close(struct cm_ctx *, struct p11_tok *);
 void		 p11_close_all(struct cm_ctx *);
 
 /* p11key.c: token keys through libp11. */
@@ -331,9 +337,23 @@ int		 subject_san_check(struct cm_ctx *, const char *, const char *);
 int		 subject_lookup(struct cm_ctx *, const char *, int64_t *);
 
 /* token.c */
+struct card;
+int		 token_issue(struct cm_ctx *, const struct cm_token_req *,
+		    struct card *, struct cm_token_issued *);
+int		 token_revoke_rows(struct cm_ctx *, int64_t, int, size_t *);
 int		 token_cert_pem(struct cm_ctx *, int64_t, char **, size_t *);
 int		 token_procedure_apply_create(struct cm_ctx *,
 		    const struct change *);
+
+/* card.c: smart cards at the card station. */
+int		 card_ranges_check(struct cm_ctx *, const char *, const char *);
+int		 card_key(struct cm_ctx *, struct card *, size_t, const char *,
+		    const char *, const char *, const char *, struct csr **);
+int		 card_store(struct cm_ctx *, struct card *, size_t, X509 *,
+		    const char *);
+int		 card_record(struct cm_ctx *, struct card *, int64_t, char *,
+		    size_t);
+char		*card_take_pin(struct card *);
 
 /* officer.c */
 int		 officer_require(struct cm_ctx *, unsigned, const char *);

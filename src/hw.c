@@ -232,6 +232,8 @@ cm_hw_objects(struct cm_ctx *ctx, const char *uri, cm_hw_object_cb cb,
 		    attr_bool(t, all[i], CKA_SENSITIVE) : -1;
 		o.extractable = cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY ?
 		    attr_bool(t, all[i], CKA_EXTRACTABLE) : -1;
+		o.never_extractable = o.extractable == -1 && o.sensitive == -1 ?
+		    -1 : attr_bool(t, all[i], CKA_NEVER_EXTRACTABLE);
 		if (cls == CKO_CERTIFICATE &&
 		    p11_attr_get(t, all[i], CKA_SUBJECT, &subj, &sl) == 0) {
 			sp = subj;

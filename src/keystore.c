@@ -281,3 +281,99 @@ out:
 	X509_SIG_free(p8);
 	return rc;
 }
+
+/*
+ * Seal a secret (a card's SO PIN) under the key store passphrase: the
+ * octets encrypted with PBES2 (scrypt, AES-256-CBC) in the structure of a
+ * PKCS#8 EncryptedPrivateKeyInfo.  Returns 0 and the DER (*out, caller
+ * frees with OPENSSL_free) or a CM_ERR_*.
+ */
+int
+keystore_seal(struct cm_ctx *ctx, const char *secret, unsigned char **out,
+    size_t *outlen)
+{
+	ASN1_OCTET_STRING *plain = NULL, *enc = NULL, *d;
+	X509_ALGOR *pbe = NULL, *a;
+	X509_SIG *sig = NULL;
+	int len, rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = keystore_unlock(ctx)) != 0)
+		return rc;
+	rc = CM_ERR_CRYPTO;
+	if ((plain = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(plain, (const unsigned char *)secret,
+	    (int)strlen(secret)) ||
+	    (pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, KS_SALT,
+	    NULL, KS_N, KS_R, KS_P)) == NULL ||
+	    (enc = PKCS12_item_i2d_encrypt_ex(pbe,
+	    ASN1_ITEM_rptr(ASN1_OCTET_STRING), ctx->passphrase,
+	    (int)strlen(ctx->passphrase), plain, 1, NULL, NULL)) == NULL ||
+	    (sig = X509_SIG_new()) == NULL) {
+		cm_err_ssl(ctx, rc, "key store: sealing a secret");
+		goto out;
+	}
+	X509_SIG_getm(sig, &a, &d);
+	if (!X509_ALGOR_copy(a, pbe) ||
+	    !ASN1_OCTET_STRING_set(d, ASN1_STRING_get0_data(enc),
+	    ASN1_STRING_length(enc)) || (len = i2d_X509_SIG(sig, out)) <= 0) {
+		cm_err_ssl(ctx, rc, "key store: sealing a secret");
+		goto out;
+	}
+	*outlen = (size_t)len;
+	rc = 0;
+out:
+	if (plain != NULL)
+		OPENSSL_cleanse(plain->data, (size_t)plain->length);
+	ASN1_OCTET_STRING_free(plain);
+	ASN1_OCTET_STRING_free(enc);
+	X509_ALGOR_free(pbe);
+	X509_SIG_free(sig);
+	return rc;
+}
+
+/*
+ * Unseal what keystore_seal sealed.  Returns 0 and the secret (*secret,
+ * wipe and free it with cm_secret_free), or a CM_ERR_*.
+ */
+int
+keystore_unseal(struct cm_ctx *ctx, const unsigned char *der, size_t len,
+    char **secret)
+{
+	X509_SIG *sig = NULL;
+	const X509_ALGOR *a;
+	const ASN1_OCTET_STRING *d;
+	ASN1_OCTET_STRING *plain = NULL;
+	const unsigned char *p = der;
+	int rc;
+
+	*secret = NULL;
+	if ((rc = keystore_unlock(ctx)) != 0)
+		return rc;
+	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) == NULL) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "key store: damaged "
+		    "secret");
+		goto out;
+	}
+	X509_SIG_get0(sig, &a, &d);
+	if ((plain = PKCS12_item_decrypt_d2i_ex(a,
+	    ASN1_ITEM_rptr(ASN1_OCTET_STRING), ctx->passphrase,
+	    (int)strlen(ctx->passphrase), d, 1, NULL, NULL)) == NULL) {
+		rc = cm_err_ssl(ctx, CM_ERR_DENIED, "key store: a sealed "
+		    "secret does not open with the key store passphrase");
+		goto out;
+	}
+	if ((*secret = calloc(1, (size_t)plain->length + 1)) == NULL) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(*secret, plain->data, (size_t)plain->length);
+	rc = 0;
+out:
+	if (plain != NULL)
+		OPENSSL_cleanse(plain->data, (size_t)plain->length);
+	ASN1_OCTET_STRING_free(plain);
+	X509_SIG_free(sig);
+	return rc;
+}

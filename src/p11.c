@@ -284,7 +284,12 @@ p11_uri_format(const struct p11_uri *u, char *buf, size_t len)
 	}
 	n = strlen(buf);
 	if (n > 0 && buf[n - 1] == ';')
-		buf[n - 1] = '\0';
+		buf[--n] = '\0';
+	if (u->module[0] != '\0') {
+		pct_encode(v, sizeof(v), (const unsigned char *)u->module,
+		    strlen(u->module), 0);
+		snprintf(buf + n, len - n, "?module-path=%s", v);
+	}
 }
 
 /* How a URI names its token, for messages: its label, else its serial. */
@@ -470,6 +475,7 @@ struct find_arg {
 	CK_SLOT_ID		 slot;
 	CK_TOKEN_INFO		 ti;
 	int			 found;
+	int			 inited;	/* how many initialized */
 };
 
 static int
@@ -480,7 +486,10 @@ find_cb(void *arg, struct p11_module *m, unsigned long slot, const void *tip)
 
 	if (!token_match(a->u, slot, ti))
 		return 0;
-	if (a->found++ == 0) {
+	a->found++;
+	/* An initialized token goes before a blank one of the same name. */
+	if ((ti->flags & CKF_TOKEN_INITIALIZED) ? a->inited++ == 0 :
+	    a->found == 1) {
 		a->mod = m;
 		a->slot = slot;
 		a->ti = *ti;
@@ -524,7 +533,7 @@ p11_open(struct cm_ctx *ctx, const struct p11_uri *u, int rw,
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\" is not present "
 		    "(PKCS#11 modules: %s)", p11_uri_token(u), mods);
 	}
-	if (a.found > 1)
+	if (a.found > 1 && a.inited != 1)
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": %d tokens "
 		    "match: name it by its serial number too", p11_uri_token(u),
 		    a.found);
@@ -540,7 +549,9 @@ p11_open(struct cm_ctx *ctx, const struct p11_uri *u, int rw,
 	p11_str(t->model, sizeof(t->model), a.ti.model, sizeof(a.ti.model));
 	p11_str(t->manufacturer, sizeof(t->manufacturer),
 	    a.ti.manufacturerID, sizeof(a.ti.manufacturerID));
-	rv = t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
+	/* A blank token takes no session until C_InitToken. */
+	rv = !(t->flags & CKF_TOKEN_INITIALIZED) ? CKR_OK :
+	    t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
 	    (rw ? CKF_RW_SESSION : 0), NULL, NULL, &t->session);
 	if (rv != CKR_OK) {
 		rc = p11_fail_rv(ctx, t->label, "C_OpenSession", rv);
@@ -619,6 +630,12 @@ p11_login(struct cm_ctx *ctx, struct p11_tok *t, int so, const char *pin)
 	}
 	rv = t->mod->f->C_Login(t->session, so ? CKU_SO : CKU_USER,
 	    (CK_UTF8CHAR_PTR)pin, pin != NULL ? strlen(pin) : 0);
+	if (so && (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)) {
+		rc = cm_err(ctx, CM_ERR_DENIED, "token \"%s\": %s", t->label,
+		    rv == CKR_PIN_LOCKED ? "the SO PIN is locked" :
+		    "wrong SO PIN");
+		goto out;
+	}
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
 		rc = p11_fail_rv(ctx, t->label, "C_Login", rv);
 		goto out;
@@ -839,6 +856,64 @@ p11_find(struct cm_ctx *ctx, struct p11_tok *t, CK_OBJECT_CLASS cls,
 	return 0;
 }
 
+/* Set one boolean attribute; whether the module took it. */
+static int
+attr_set(struct p11_tok *t, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+    CK_BBOOL v)
+{
+	CK_ATTRIBUTE a = P11_ATTR(type, &v, 1);
+
+	return t->mod->f->C_SetAttributeValue(t->session, h, &a, 1) == CKR_OK;
+}
+
+static int
+attr_is(struct p11_tok *t, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+    CK_BBOOL want)
+{
+	CK_BBOOL v = !want;
+	CK_ATTRIBUTE a = P11_ATTR(type, &v, 1);
+
+	return t->mod->f->C_GetAttributeValue(t->session, h, &a, 1) ==
+	    CKR_OK && a.ulValueLen == 1 && (v != 0) == (want != 0);
+}
+
+/*
+ * A new key pair's usages: signing, and decryption when dec is set; the
+ * others taken away where the module lets them be.  The private key must
+ * be sensitive and never extractable, or the key is refused.
+ */
+static int
+key_usages(struct cm_ctx *ctx, struct p11_tok *t, CK_OBJECT_HANDLE hpub,
+    CK_OBJECT_HANDLE hpriv, CK_BBOOL dec)
+{
+	if (!attr_is(t, hpriv, CKA_SIGN, CK_TRUE))
+		(void)attr_set(t, hpriv, CKA_SIGN, CK_TRUE);
+	if (!attr_is(t, hpub, CKA_VERIFY, CK_TRUE))
+		(void)attr_set(t, hpub, CKA_VERIFY, CK_TRUE);
+	if (!dec) {
+		if (!attr_is(t, hpriv, CKA_DECRYPT, CK_FALSE))
+			(void)attr_set(t, hpriv, CKA_DECRYPT, CK_FALSE);
+		if (!attr_is(t, hpub, CKA_ENCRYPT, CK_FALSE))
+			(void)attr_set(t, hpub, CKA_ENCRYPT, CK_FALSE);
+	} else if (!attr_is(t, hpriv, CKA_DECRYPT, CK_TRUE))
+		(void)attr_set(t, hpriv, CKA_DECRYPT, CK_TRUE);
+	if (!attr_is(t, hpriv, CKA_UNWRAP, CK_FALSE))
+		(void)attr_set(t, hpriv, CKA_UNWRAP, CK_FALSE);
+	if (!attr_is(t, hpub, CKA_WRAP, CK_FALSE))
+		(void)attr_set(t, hpub, CKA_WRAP, CK_FALSE);
+	if (!attr_is(t, hpriv, CKA_DERIVE, CK_FALSE))
+		(void)attr_set(t, hpriv, CKA_DERIVE, CK_FALSE);
+	if (!attr_is(t, hpriv, CKA_SIGN, CK_TRUE))
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the new key "
+		    "cannot sign", t->label);
+	if (!attr_is(t, hpriv, CKA_SENSITIVE, CK_TRUE) ||
+	    !attr_is(t, hpriv, CKA_EXTRACTABLE, CK_FALSE))
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the module "
+		    "made the new private key readable (not sensitive, or "
+		    "extractable): it is destroyed", t->label);
+	return 0;
+}
+
 /*
  * Generate a key pair on the token: the private key private, sensitive and
  * never extractable, both objects with the label and id given.  type is
@@ -888,44 +963,50 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 			    "unknown (P-256, P-384, P-521 or an OpenSSL curve "
 			    "name)", curve);
 	}
+	/*
+	 * The template sets what the key must be (private, sensitive, never
+	 * extractable) but leaves the usages to the module: some decide them
+	 * (tpm2-pkcs11 refuses any usage that differs from the TPM key's, and
+	 * its EC keys also decrypt and derive).  Usages the key must not have
+	 * are taken away after, where the module lets them be.
+	 */
 	{
-		CK_ATTRIBUTE pubt[] = {
-			P11_ATTR(CKA_CLASS, &pubc, sizeof(pubc)),
-			P11_ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
-			P11_ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_PRIVATE, &ck_false, sizeof(ck_false)),
-			P11_ATTR(CKA_VERIFY, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_ENCRYPT, &dec, sizeof(dec)),
-			P11_ATTR(CKA_WRAP, &ck_false, sizeof(ck_false)),
-			P11_ATTR(CKA_LABEL, label, strlen(label)),
-			P11_ATTR(CKA_ID, id, idlen),
-			/* Last two: RSA's, or EC's parameters. */
-			P11_ATTR(CKA_MODULUS_BITS, &bits, sizeof(bits)),
-			P11_ATTR(CKA_PUBLIC_EXPONENT, exp, sizeof(exp)),
-		};
-		CK_ATTRIBUTE privt[] = {
-			P11_ATTR(CKA_CLASS, &privc, sizeof(privc)),
-			P11_ATTR(CKA_KEY_TYPE, &kt, sizeof(kt)),
-			P11_ATTR(CKA_TOKEN, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_PRIVATE, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_SENSITIVE, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_EXTRACTABLE, &ck_false, sizeof(ck_false)),
-			P11_ATTR(CKA_SIGN, &ck_true, sizeof(ck_true)),
-			P11_ATTR(CKA_DECRYPT, &dec, sizeof(dec)),
-			P11_ATTR(CKA_UNWRAP, &ck_false, sizeof(ck_false)),
-			P11_ATTR(CKA_DERIVE, &ck_false, sizeof(ck_false)),
-			P11_ATTR(CKA_LABEL, label, strlen(label)),
-			P11_ATTR(CKA_ID, id, idlen),
-		};
-		CK_ULONG npub = sizeof(pubt) / sizeof(pubt[0]);
+		CK_ATTRIBUTE pubt[10], privt[10];
+		CK_ULONG np = 0, nv = 0;
 
-		if (curve != NULL) {
-			pubt[npub - 2] = (CK_ATTRIBUTE)P11_ATTR(CKA_EC_PARAMS, ecp,
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_CLASS, &pubc,
+		    sizeof(pubc));
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_KEY_TYPE, &kt,
+		    sizeof(kt));
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_TOKEN, &ck_true, 1);
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_PRIVATE, &ck_false, 1);
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_LABEL, label,
+		    strlen(label));
+		pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_ID, id, idlen);
+		if (curve != NULL)
+			pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_EC_PARAMS, ecp,
 			    eclen);
-			npub--;
+		else {
+			pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(CKA_MODULUS_BITS,
+			    &bits, sizeof(bits));
+			pubt[np++] = (CK_ATTRIBUTE)P11_ATTR(
+			    CKA_PUBLIC_EXPONENT, exp, sizeof(exp));
 		}
-		rv = t->mod->f->C_GenerateKeyPair(t->session, &mech, pubt, npub,
-		    privt, sizeof(privt) / sizeof(privt[0]), &hpub, &hpriv);
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_CLASS, &privc,
+		    sizeof(privc));
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_KEY_TYPE, &kt,
+		    sizeof(kt));
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_TOKEN, &ck_true, 1);
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_PRIVATE, &ck_true, 1);
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_SENSITIVE, &ck_true,
+		    1);
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_EXTRACTABLE,
+		    &ck_false, 1);
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_LABEL, label,
+		    strlen(label));
+		privt[nv++] = (CK_ATTRIBUTE)P11_ATTR(CKA_ID, id, idlen);
+		rv = t->mod->f->C_GenerateKeyPair(t->session, &mech, pubt, np,
+		    privt, nv, &hpub, &hpriv);
 	}
 	OPENSSL_free(ecp);
 	if (rv != CKR_OK)
@@ -936,6 +1017,8 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 		(void)t->mod->f->C_DestroyObject(t->session, hpub);
 		return rc;
 	}
+	if ((rc = key_usages(ctx, t, hpub, hpriv, dec)) != 0)
+		return rc;
 	if ((*pub = pubkey_read(t, hpub, curve)) == NULL)
 		return cm_err_ssl(ctx, CM_ERR_TOKEN, "token \"%s\": the public "
 		    "key of \"%s\" cannot be read", t->label, label);
@@ -979,6 +1062,27 @@ p11_undo_end(struct cm_ctx *ctx, int rollback)
 	ctx->p11_undo = NULL;
 }
 
+/* Close one token's session (logging out of it) and forget it. */
+void
+p11_close(struct cm_ctx *ctx, struct p11_tok *t)
+{
+	struct p11_tok **pp;
+	struct p11_undo *u;
+
+	for (u = ctx->p11_undo; u != NULL; u = u->next)
+		if (u->tok == t)
+			return;		/* still needed by the transaction */
+	for (pp = &ctx->p11_toks; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			p11_logout(t);
+			if (t->session != CK_INVALID_HANDLE)
+				(void)t->mod->f->C_CloseSession(t->session);
+			free(t);
+			return;
+		}
+}
+
 /* Close every token session and finalize every module we initialized. */
 void
 p11_close_all(struct cm_ctx *ctx)
@@ -989,7 +1093,8 @@ p11_close_all(struct cm_ctx *ctx)
 	p11_undo_end(ctx, 0);
 	for (t = ctx->p11_toks; t != NULL; t = tn) {
 		tn = t->next;
-		(void)t->mod->f->C_CloseSession(t->session);
+		if (t->session != CK_INVALID_HANDLE)
+			(void)t->mod->f->C_CloseSession(t->session);
 		free(t);
 	}
 	ctx->p11_toks = NULL;

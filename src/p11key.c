@@ -72,9 +72,11 @@ lib_get(struct cm_ctx *ctx, const char *path, struct p11lib **out)
 }
 
 static int
-slot_match(const PKCS11_SLOT *s, const struct p11_uri *u)
+slot_match(PKCS11_SLOT *s, const struct p11_uri *u)
 {
 	if (s->token == NULL || !s->token->initialized)
+		return 0;
+	if (u->slot_set && PKCS11_get_slotid_from_slot(s) != u->slot)
 		return 0;
 	if (u->token[0] != '\0' && strcmp(s->token->label, u->token) != 0)
 		return 0;
@@ -143,11 +145,13 @@ slot_login(struct cm_ctx *ctx, struct p11lib *l, PKCS11_SLOT *slot, int kind)
 	if (!slot->token->loginRequired ||
 	    (PKCS11_is_logged_in(slot, 0, &in) == 0 && in))
 		return 0;
-	/* Logged in already by this process (another context of ours). */
-	if (p11_slot_user(ctx, l->path, PKCS11_get_slotid_from_slot(slot)) &&
-	    PKCS11_login(slot, 0, NULL) == 0)
+	/*
+	 * Logged in already by this process (PKCS#11 logins are the
+	 * application's, not a session's): the token's private objects are
+	 * ours to use.
+	 */
+	if (p11_slot_user(ctx, l->path, PKCS11_get_slotid_from_slot(slot)))
 		return 0;
-	ERR_clear_error();
 	if ((pin = calloc(1, 256)) == NULL)
 		return CM_ERR_NOMEM;
 	if (!slot->token->secureLogin &&

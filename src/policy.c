@@ -145,6 +145,8 @@ tp_cb(void *arg, const struct cm_token_procedure_info *ti)
 	attr(e, n, "storage", ti->storage);
 	attr(e, n, "card-serial", ti->card_serial ? "yes" : "no");
 	attr(e, n, "serial-range", ti->serial_range);
+	if (ti->serial_ranges != NULL)
+		attr(e, n, "serial-ranges", ti->serial_ranges);
 	attr(e, n, "pin-procedure", ti->pin_procedure);
 	attr(e, n, "issuer-certs", ti->issuer_certs);
 	attr(e, n, "key-type", ti->key_type);

@@ -94,6 +94,8 @@ tproc_request(struct cm_ctx *ctx, const struct cm_token_procedure_req *req,
 		    req->serial_range);
 		goto out;
 	}
+	if ((rc = card_ranges_check(ctx, req->name, req->serial_ranges)) != 0)
+		goto out;
 	if (req->pin_procedure != NULL && !one_of(req->pin_procedure, "show",
 	    "letter", NULL)) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": PIN "
@@ -161,6 +163,9 @@ tproc_request(struct cm_ctx *ctx, const struct cm_token_procedure_req *req,
 	    change_set(ch, "card-serial", cm_def(req->card_serial,
 	    strcmp(storage, "smartcard") == 0 ? "yes" : "no")) != 0 ||
 	    change_set(ch, "serial-range", cm_def(req->serial_range, "none")) != 0 ||
+	    (req->serial_ranges != NULL && *req->serial_ranges != '\0' &&
+	    strcmp(req->serial_ranges, "none") != 0 &&
+	    change_set(ch, "serial-ranges", req->serial_ranges) != 0) ||
 	    change_set(ch, "pin-procedure", cm_def(req->pin_procedure, "show")) !=
 	    0 ||
 	    change_set(ch, "issuer-certs", cm_def(req->issuer_certs, "none")) != 0 ||
@@ -190,6 +195,7 @@ cm_token_procedure_create(struct cm_ctx *ctx,
 struct tpcur {
 	char	 storage[16];
 	char	 range[16];
+	char	*ranges;
 	char	 pin[16];
 	char	 issuer[16];
 	char	 key[32];
@@ -208,6 +214,9 @@ tpcur_cb(void *arg, const struct cm_token_procedure_info *ti)
 	snprintf(c->issuer, sizeof(c->issuer), "%s", ti->issuer_certs);
 	snprintf(c->key, sizeof(c->key), "%s", ti->key_type);
 	c->card = ti->card_serial;
+	if (ti->serial_ranges != NULL &&
+	    (c->ranges = cm_strdup(ti->serial_ranges)) == NULL)
+		return CM_ERR_NOMEM;
 	return (c->procs = cm_strdup(ti->cert_procedures)) == NULL ?
 	    CM_ERR_NOMEM : 0;
 }
@@ -243,6 +252,9 @@ cm_token_procedure_modify(struct cm_ctx *ctx,
 	m.storage = c.storage;
 	m.card_serial = cm_def(req->card_serial, c.card ? "yes" : "no");
 	m.serial_range = cm_def(req->serial_range, c.range);
+	m.serial_ranges = req->serial_ranges != NULL ?
+	    (strcmp(req->serial_ranges, "none") == 0 ? "" :
+	    req->serial_ranges) : c.ranges;
 	m.pin_procedure = cm_def(req->pin_procedure, c.pin);
 	m.issuer_certs = cm_def(req->issuer_certs, c.issuer);
 	m.key_type = cm_def(req->key_type, c.key);
@@ -259,6 +271,7 @@ refused:
 out:
 	cm_split_free(v, n);
 	free(c.procs);
+	free(c.ranges);
 	return rc;
 }
 
@@ -284,7 +297,9 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    "none") ||
 	    !one_of(change_get(ch, "pin-procedure"), "show", "letter", NULL) ||
 	    !one_of(change_get(ch, "issuer-certs"), "none", "ca", "chain") ||
-	    !key_type_known(change_get(ch, "key-type")))
+	    !key_type_known(change_get(ch, "key-type")) ||
+	    card_ranges_check(ctx, change_get(ch, "name"), change_get(ch,
+	    "serial-ranges")) != 0)
 		return cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\": a "
 		    "storage, card serial, serial range, PIN procedure, issuer "
 		    "certificates or key type that token-procedure create does "
@@ -293,13 +308,13 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 		/* The storage profile stays: tokens of it exist. */
 		rc = store_exec(ctx, "UPDATE token_procedures SET card_serial "
 		    "= ?2, serial_range = ?3, pin_procedure = ?4, issuer_certs "
-		    "= ?5, key_type = ?6 WHERE name = ?1 AND storage = ?7",
-		    "tI" "tttt" "t", change_get(ch, "name"),
+		    "= ?5, key_type = ?6, serial_ranges = ?8 WHERE name = ?1 "
+		    "AND storage = ?7", "tI" "tttt" "tt", change_get(ch, "name"),
 		    strcmp(cm_def(change_get(ch, "card-serial"), "no"), "yes")
 		    == 0, change_get(ch, "serial-range"),
 		    change_get(ch, "pin-procedure"), change_get(ch,
 		    "issuer-certs"), change_get(ch, "key-type"), change_get(ch,
-		    "storage"));
+		    "storage"), change_get(ch, "serial-ranges"));
 		if (rc == 0 && store_changes(ctx) != 1)
 			rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\": "
 			    "not found with storage %s", change_get(ch, "name"),
@@ -314,13 +329,14 @@ token_procedure_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	} else {
 		rc = store_exec(ctx, "INSERT INTO token_procedures (name, "
 		    "storage, card_serial, serial_range, pin_procedure, "
-		    "issuer_certs, key_type, created) VALUES (?, ?, ?, ?, ?, ?, "
-		    "?, ?)", "ttI" "tttt" "i", change_get(ch, "name"),
+		    "issuer_certs, key_type, created, serial_ranges) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttI" "tttt" "it",
+		    change_get(ch, "name"),
 		    change_get(ch, "storage"), strcmp(cm_def(change_get(ch,
 		    "card-serial"), "no"), "yes") == 0, change_get(ch,
 		    "serial-range"), change_get(ch, "pin-procedure"),
 		    change_get(ch, "issuer-certs"), change_get(ch, "key-type"),
-		    (int64_t)time(NULL));
+		    (int64_t)time(NULL), change_get(ch, "serial-ranges"));
 		tp = store_last_id(ctx);
 	}
 	if (rc != 0)
@@ -386,6 +402,8 @@ tpl_cb(void *arg, struct store_row *row)
 	ti.issuer_certs = store_row_text(row, 6);
 	ti.key_type = store_row_text(row, 7);
 	ti.cert_procedures = store_row_text(row, 8);
+	ti.serial_ranges = store_row_null(row, 9) ? NULL :
+	    store_row_text(row, 9);
 	return a->cb(a->arg, &ti);
 }
 
@@ -412,8 +430,8 @@ cm_token_procedure_list(struct cm_ctx *ctx, const char *name,
 	    "t.key_type, (SELECT group_concat(name, char(10)) FROM (SELECT "
 	    "p.name FROM token_procedure_keys k JOIN procedures p ON p.id = "
 	    "k.procedure_id WHERE k.token_procedure_id = t.id ORDER BY "
-	    "k.position)) FROM token_procedures t WHERE ?1 IS NULL OR t.name = "
-	    "?1 ORDER BY t.name", tpl_cb, &a, "t", name);
+	    "k.position)), t.serial_ranges FROM token_procedures t WHERE ?1 IS "
+	    "NULL OR t.name = ?1 ORDER BY t.name", tpl_cb, &a, "t", name);
 }
 
 /* A token procedure as token issue needs it. */
@@ -605,6 +623,20 @@ int
 cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
     struct cm_token_issued *out)
 {
+	return token_issue(ctx, req, NULL, out);
+}
+
+/*
+ * Issue a token, as cm_token_issue, or with card set, onto a smart card
+ * (card.c): keys made on the card, certificates written to it inside the
+ * transaction that issues them (so a failure leaves none of them issued,
+ * and the card's new objects are destroyed), the card recorded with the
+ * token.  The card's new user PIN is handed out as the token's PIN.
+ */
+int
+token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
+    struct card *card, struct cm_token_issued *out)
+{
 	struct tproc tp;
 	struct subj sj = { NULL, NULL, NULL };
 	struct procedure **procs = NULL;
@@ -639,12 +671,17 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 		goto out;
 	}
 	storage = tp.storage;
-	if (strcmp(storage, "smartcard") == 0) {
+	if (card != NULL && strcmp(storage, "smartcard") != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\" stores "
+		    "%s tokens, not smart cards", req->procedure, storage);
+		goto out;
+	}
+	if (card == NULL && strcmp(storage, "smartcard") == 0) {
 		if (!req->pkcs12_fallback) {
 			rc = cm_err(ctx, CM_ERR_POLICY, "token procedure \"%s\" "
 			    "stores on smart cards: personalize the card at the "
-			    "card station, or issue a PKCS#12 with "
-			    "--pkcs12-fallback", req->procedure);
+			    "card station (cmctl card personalize), or issue a "
+			    "PKCS#12 with --pkcs12-fallback", req->procedure);
 			goto out;
 		}
 		storage = "pkcs12";
@@ -655,7 +692,7 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 		    "own keys: a request is not used", req->procedure);
 		goto out;
 	}
-	if (!pkcs12 && req->csr == NULL) {
+	if (!pkcs12 && card == NULL && req->csr == NULL) {
 		rc = cm_err(ctx, CM_ERR_INVAL, "token procedure \"%s\" stores "
 		    "PKCS#10: a request (--csr) is required", req->procedure);
 		goto out;
@@ -696,7 +733,10 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 		if ((rc = procedure_load(ctx, names[i], &procs[i])) != 0 ||
 		    (rc = signer_get(ctx, procs[i]->key_id, &s)) != 0)
 			goto out;
-		if (pkcs12) {
+		if (card != NULL)
+			rc = card_key(ctx, card, i, tp.key_type, procs[i]->ku,
+			    names[i], sj.dn, &csrs[i]);
+		else if (pkcs12) {
 			if ((keys[i] = key_new(tp.key_type)) == NULL) {
 				rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "%s: "
 				    "generating %s", kname, tp.key_type);
@@ -707,7 +747,7 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 			rc = csr_load(ctx, req->csr_name, req->csr,
 			    req->csr_len, &csrs[i]);
 		if (rc != 0 || (rc = issue_check(ctx, procs[i], csrs[i],
-		    pkcs12 ? kname : req->csr_name)) != 0)
+		    pkcs12 || card != NULL ? kname : req->csr_name)) != 0)
 			goto out;
 	}
 	if (strcmp(tp.issuer_certs, "none") != 0 &&
@@ -727,7 +767,8 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 	for (i = 0; i < n && rc == 0; i++) {
 		memset(&ir, 0, sizeof(ir));
 		ir.procedure = names[i];
-		ir.csr_name = pkcs12 ? "token key" : req->csr_name;
+		ir.csr_name = pkcs12 || card != NULL ? "token key" :
+		    req->csr_name;
 		ir.subject = sj.dn;
 		ir.san = san;
 		ir.der = 1;
@@ -747,7 +788,19 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 			memcpy(out->serials[i], iss[i].serial,
 			    sizeof(out->serials[i]));
 	}
-	if (rc == 0 && pkcs12) {
+	if (rc == 0 && card != NULL) {
+		/* On the card inside the transaction: all of it, or none. */
+		for (i = 0; i < n && rc == 0; i++)
+			rc = card_store(ctx, card, i, certs[i], names[i]);
+		for (i = 0; rc == 0 && i < (size_t)sk_X509_num(cas); i++)
+			rc = card_store(ctx, card, n + i,
+			    sk_X509_value(cas, (int)i), NULL);
+		if (rc == 0)
+			rc = card_record(ctx, card, token_id, detail,
+			    sizeof(detail));
+		for (i = 0; i < n && rc == 0; i++)
+			rc = x509_pem(ctx, certs[i], &out->data, &out->len);
+	} else if (rc == 0 && pkcs12) {
 		/* Made inside the transaction: no token, no certificates. */
 		if ((rc = pin_new(ctx, &out->pin)) == 0)
 			rc = p12_build(ctx, out->pin, keys, certs, n, cas, sj.dn,
@@ -759,13 +812,16 @@ cm_token_issue(struct cm_ctx *ctx, const struct cm_token_req *req,
 			rc = x509_pem(ctx, sk_X509_value(cas, (int)i),
 			    &out->data, &out->len);
 	}
-	rc = txn_end(ctx, rc, "token.issue", sj.dn, detail);
+	rc = txn_end(ctx, rc, card != NULL ? "card.personalize" :
+	    "token.issue", sj.dn, detail);
 	if (rc == 0 && (out->subject = cm_strdup(sj.dn)) == NULL)
 		rc = CM_ERR_NOMEM;
 	if (rc == 0) {
 		out->id = token_id;
 		out->nserials = n;
-		out->pin_letter = pkcs12 &&
+		if (card != NULL)
+			out->pin = card_take_pin(card);
+		out->pin_letter = (pkcs12 || card != NULL) &&
 		    strcmp(tp.pin_procedure, "letter") == 0;
 	}
 out:
@@ -795,7 +851,8 @@ out:
 	free(sj.email);
 	free(sj.san);
 	free(tp.procs);
-	return audit_done(ctx, rc, "token.issue", req->subject);
+	return audit_done(ctx, rc, card != NULL ? "card.personalize" :
+	    "token.issue", req->subject);
 }
 
 struct tl_arg {
@@ -893,10 +950,9 @@ cm_token_page(struct cm_ctx *ctx, const struct cm_page *pg, cm_token_cb cb,
 int
 cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 {
-	struct tcert tc = { NULL, 0 };
 	char object[32], detail[128];
 	int64_t dummy;
-	size_t i;
+	size_t n = 0;
 	int r, rc;
 
 	snprintf(object, sizeof(object), "token %lld", (long long)id);
@@ -923,20 +979,41 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 		rc = cm_err(ctx, CM_ERR_POLICY, "token %lld is already revoked",
 		    (long long)id);
 	if (rc == 0)
-		rc = store_query(ctx, "SELECT id FROM certs WHERE token_id = ? "
-		    "AND status IN ('valid', 'hold') ORDER BY id", tcert_cb, &tc,
-		    "i", id);
+		rc = token_revoke_rows(ctx, id, r, &n);
+	snprintf(detail, sizeof(detail), "reason %s, %zu certificates",
+	    cm_reason_name(r), n);
+	rc = txn_end(ctx, rc, "token.revoke", object, detail);
+out:
+	return audit_done(ctx, rc, "token.revoke", object);
+}
+
+/*
+ * Inside a transaction: revoke every valid or held certificate of token
+ * id with reason, and the token, and its card if it has one.  *n receives
+ * how many certificates were revoked.
+ */
+int
+token_revoke_rows(struct cm_ctx *ctx, int64_t id, int reason, size_t *n)
+{
+	struct tcert tc = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	*n = 0;
+	rc = store_query(ctx, "SELECT id FROM certs WHERE token_id = ? AND "
+	    "status IN ('valid', 'hold') ORDER BY id", tcert_cb, &tc, "i", id);
 	for (i = 0; rc == 0 && i < tc.n; i++)
-		rc = revoke_cert_row(ctx, tc.ids[i], r, time(NULL));
+		rc = revoke_cert_row(ctx, tc.ids[i], reason, time(NULL));
 	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE tokens SET state = 'revoked' WHERE "
 		    "id = ?", "i", id);
-	snprintf(detail, sizeof(detail), "reason %s, %zu certificates",
-	    cm_reason_name(r), tc.n);
-	rc = txn_end(ctx, rc, "token.revoke", object, detail);
-out:
+	if (rc == 0)
+		rc = store_exec(ctx, "UPDATE cards SET state = 'revoked' WHERE "
+		    "token_id = ?", "i", id);
+	if (rc == 0)
+		*n = tc.n;
 	free(tc.ids);
-	return audit_done(ctx, rc, "token.revoke", object);
+	return rc;
 }
 
 static int

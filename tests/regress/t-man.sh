@@ -4,12 +4,12 @@
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-NOUNS="init bootstrap key ca cert-procedure token-procedure subject token
+NOUNS="init bootstrap key ca cert-procedure token-procedure subject token card
     officer-profile officer change policy issue cert revoke release crl audit"
-GLOBALS="-c -d --pin-file --officer --officer-pin-file -q -v -h --help -V
-    --version"
+GLOBALS="-c -d --pin-file --token-pin-file --officer --officer-pin-file -q -v
+    -h --help -V --version"
 
-plan 36
+plan 37
 
 MAN8=$top_srcdir/man/cmctl.8
 MAN5=$top_srcdir/man/cm.conf.5

@@ -48,6 +48,7 @@ cli_exit_status(int rc)
 	case CM_ERR_TOKEN:	return 10;
 	case CM_ERR_CRYPTO:	return 11;
 	case CM_ERR_AUDIT:	return 12;
+	case CM_ERR_TIMEOUT:	return 13;
 	default:		return 1;
 	}
 }

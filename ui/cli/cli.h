@@ -123,6 +123,16 @@ int	cmd_token_issue(struct cli *, int, char **);
 int	cmd_token_list(struct cli *, int, char **);
 int	cmd_token_show(struct cli *, int, char **);
 int	cmd_token_revoke(struct cli *, int, char **);
+int	cli_pin_letter(int, const char *, const struct cm_token_issued *);
+int	cmd_card_init(struct cli *, int, char **);
+int	cmd_card_personalize(struct cli *, int, char **);
+int	cmd_card_replace(struct cli *, int, char **);
+int	cmd_card_list(struct cli *, int, char **);
+int	cmd_card_show(struct cli *, int, char **);
+int	cmd_card_unblock(struct cli *, int, char **);
+int	cmd_card_revoke(struct cli *, int, char **);
+int	cmd_card_readers(struct cli *, int, char **);
+int	cmd_card_wait(struct cli *, int, char **);
 int	cmd_audit_verify(struct cli *, int, char **);
 int	cmd_audit_checkpoint(struct cli *, int, char **);
 

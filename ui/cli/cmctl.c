@@ -58,13 +58,14 @@ const struct cli_cmd cli_cmds[] = {
 	{ "token-procedure", "create", cmd_token_procedure_create,
 	    "token-procedure create -n NAME --storage smartcard|pkcs12|pkcs10 "
 	    "[--card-serial yes|no] [--serial-range mandatory|optional|none] "
-	    "[--pin-procedure show|letter] [--issuer-certs none|ca|chain] "
-	    "--cert-procedure P [--cert-procedure P2 ...] [--key-type TYPE]", 1 },
+	    "[--serial-ranges FROM-TO,...] [--pin-procedure show|letter] "
+	    "[--issuer-certs none|ca|chain] --cert-procedure P "
+	    "[--cert-procedure P2 ...] [--key-type TYPE]", 1 },
 	{ "token-procedure", "modify", cmd_token_procedure_create,
 	    "token-procedure modify -n NAME [--card-serial yes|no] "
-	    "[--serial-range mandatory|optional|none] [--pin-procedure "
-	    "show|letter] [--issuer-certs none|ca|chain] [--cert-procedure P "
-	    "...] [--key-type TYPE]", 1 },
+	    "[--serial-range mandatory|optional|none] [--serial-ranges "
+	    "FROM-TO,...|none] [--pin-procedure show|letter] [--issuer-certs "
+	    "none|ca|chain] [--cert-procedure P ...] [--key-type TYPE]", 1 },
 	{ "token-procedure", "list", cmd_token_procedure_list,
 	    "token-procedure list", 1 },
 	{ "token-procedure", "show", cmd_token_procedure_show,
@@ -82,6 +83,21 @@ const struct cli_cmd cli_cmds[] = {
 	{ "token", "list", cmd_token_list, "token list [--subject ID|DN]", 1 },
 	{ "token", "show", cmd_token_show, "token show ID", 1 },
 	{ "token", "revoke", cmd_token_revoke, "token revoke ID -r REASON", 1 },
+	{ "card", "init", cmd_card_init, "card init --label LABEL [--card URI] "
+	    "[--transport-pin-file FILE]", 1 },
+	{ "card", "personalize", cmd_card_personalize, "card personalize -P "
+	    "TOKEN_PROCEDURE --subject ID|DN [--card URI]\n"
+	    "             [--label LABEL] [--pin-letter FILE] [-o FILE]", 1 },
+	{ "card", "replace", cmd_card_replace, "card replace SERIAL "
+	    "[--card URI] [-r REASON] [--pin-letter FILE] [-o FILE]", 1 },
+	{ "card", "list", cmd_card_list, "card list [--state "
+	    "initialized|personalized|revoked]", 1 },
+	{ "card", "show", cmd_card_show, "card show SERIAL", 1 },
+	{ "card", "unblock", cmd_card_unblock, "card unblock SERIAL", 1 },
+	{ "card", "revoke", cmd_card_revoke, "card revoke SERIAL -r REASON", 1 },
+	{ "card", "readers", cmd_card_readers, "card readers", 0 },
+	{ "card", "wait", cmd_card_wait, "card wait [--reader NAME] [--removed] "
+	    "[--timeout SECONDS]", 0 },
 	{ "officer-profile", "create", cmd_officer_profile_create,
 	    "officer-profile create -n NAME --permissions LIST", 1 },
 	{ "officer-profile", "modify", cmd_officer_profile_create,

@@ -13,7 +13,8 @@
 #include "cli.h"
 
 enum { O_EMAIL = 256, O_SAN, O_SEARCH, O_STORAGE, O_CARD, O_RANGE, O_PINPROC,
-    O_ISSUER, O_CP, O_KEYTYPE, O_SUBJECT, O_LETTER, O_CSR, O_FALLBACK };
+    O_ISSUER, O_CP, O_KEYTYPE, O_SUBJECT, O_LETTER, O_CSR, O_FALLBACK,
+    O_RANGES };
 
 int
 cmd_subject_register(struct cli *cli, int argc, char **argv)
@@ -165,6 +166,7 @@ cmd_token_procedure_create(struct cli *cli, int argc, char **argv)
 		{ "storage",		required_argument, NULL, O_STORAGE },
 		{ "card-serial",	required_argument, NULL, O_CARD },
 		{ "serial-range",	required_argument, NULL, O_RANGE },
+		{ "serial-ranges",	required_argument, NULL, O_RANGES },
 		{ "pin-procedure",	required_argument, NULL, O_PINPROC },
 		{ "issuer-certs",	required_argument, NULL, O_ISSUER },
 		{ "cert-procedure",	required_argument, NULL, O_CP },
@@ -183,6 +185,7 @@ cmd_token_procedure_create(struct cli *cli, int argc, char **argv)
 		case O_STORAGE: req.storage = optarg; break;
 		case O_CARD: req.card_serial = optarg; break;
 		case O_RANGE: req.serial_range = optarg; break;
+		case O_RANGES: req.serial_ranges = optarg; break;
 		case O_PINPROC: req.pin_procedure = optarg; break;
 		case O_ISSUER: req.issuer_certs = optarg; break;
 		case O_KEYTYPE: req.key_type = optarg; break;
@@ -258,6 +261,8 @@ tp_detail(void *arg, const struct cm_token_procedure_info *ti)
 	    ti->name, ti->storage, ti->card_serial ? "yes" : "no",
 	    ti->serial_range, ti->pin_procedure, ti->issuer_certs,
 	    ti->key_type);
+	if (ti->serial_ranges != NULL)
+		printf("Serial ranges: %s\n", ti->serial_ranges);
 	for (p = ti->cert_procedures; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			nl = p + strlen(p) - 1;
@@ -281,8 +286,8 @@ cmd_token_procedure_show(struct cli *cli, int argc, char **argv)
 }
 
 /* Write a PIN letter into a file opened (0600, O_EXCL) before issuing. */
-static int
-pin_letter(int fd, const char *path, const struct cm_token_issued *t)
+int
+cli_pin_letter(int fd, const char *path, const struct cm_token_issued *t)
 {
 	char *buf = NULL;
 	int n, rc = -1;
@@ -404,7 +409,8 @@ cmd_token_issue(struct cli *cli, int argc, char **argv)
 		printf("Certificate: %s\n", t.serials[i]);
 	if (t.pin != NULL && status == 0) {
 		if (lfd != -1) {
-			status = pin_letter(lfd, letter, &t) == 0 ? 0 : 1;
+			status = cli_pin_letter(lfd, letter, &t) == 0 ? 0 :
+			    1;
 			close(lfd);
 			lfd = -1;
 		} else

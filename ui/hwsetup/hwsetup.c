@@ -32,9 +32,10 @@ struct hw {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: cm-hwsetup [-libname MODULE] (-token LABEL | -slot N) "
-	    "[-pin PIN | -pinfile FILE]\n"
-	    "                  [-id ID] [-label LABEL] ACTION\n"
+	fprintf(f, "usage: cm-hwsetup [-c FILE] [-libname MODULE] "
+	    "(-token LABEL | -slot N)\n"
+	    "                  [-pin PIN | -pinfile FILE] [-id ID] "
+	    "[-label LABEL] ACTION\n"
 	    "       ACTION: -list | -genrsa BITS [-sign] | -genec CURVE |\n"
 	    "               -genkey AES-256|AES-128|DES3 |\n"
 	    "               -genreq DN [-keyusage LIST] [-out FILE] | "
@@ -119,7 +120,10 @@ object_line(void *arg, const struct cm_hw_object *o)
 	printf("%s\t%s\t%s\t%s", o->kind, o->id, o->label, o->type);
 	if (o->sensitive >= 0)
 		printf("\t%s, %s", o->sensitive ? "sensitive" : "not sensitive",
-		    o->extractable ? "extractable" : "never extractable");
+		    o->never_extractable == 1 ? "never extractable" :
+		    o->extractable == 0 ? "not extractable" :
+		    o->extractable == 1 ? "extractable" :
+		    "extractable unknown");
 	if (o->subject != NULL)
 		printf("\t%s", o->subject);
 	putchar('\n');
@@ -208,8 +212,9 @@ parse(struct hw *hw, int argc, char **argv)
 		return cli_usage_error("-pin and -pinfile: give the PIN once");
 	if (hw->sign_only && strcmp(hw->action, "-genrsa") != 0)
 		return cli_usage_error("-sign goes with -genrsa");
-	if (hw->keyusage != NULL && strcmp(hw->action, "-genreq") != 0)
-		return cli_usage_error("-keyusage goes with -genreq");
+	if ((hw->keyusage != NULL || hw->out != NULL) &&
+	    strcmp(hw->action, "-genreq") != 0)
+		return cli_usage_error("-keyusage and -out go with -genreq");
 	if (strcmp(hw->action, "-list") != 0 &&
 	    strcmp(hw->action, "-install") != 0 && hw->id == NULL)
 		return cli_usage_error("%s: -id ID is required", hw->action);
