@@ -217,20 +217,12 @@ card_refresh(struct p11_tok *t)
 	if (t->mod->f->C_GetTokenInfo(t->slot, &ti) != CKR_OK)
 		return;
 	t->flags = ti.flags;
-#define FIX(dst, src) do {						\
-	size_t l_ = sizeof(src);					\
-	while (l_ > 0 && (src[l_ - 1] == ' ' || src[l_ - 1] == '\0'))	\
-		l_--;							\
-	if (l_ >= sizeof(dst))						\
-		l_ = sizeof(dst) - 1;					\
-	memcpy(dst, src, l_);						\
-	dst[l_] = '\0';							\
-} while (0)
-	FIX(t->label, ti.label);
-	FIX(t->serial, ti.serialNumber);
-	FIX(t->model, ti.model);
-	FIX(t->manufacturer, ti.manufacturerID);
-#undef FIX
+	p11_str(t->label, sizeof(t->label), ti.label, sizeof(ti.label));
+	p11_str(t->serial, sizeof(t->serial), ti.serialNumber,
+	    sizeof(ti.serialNumber));
+	p11_str(t->model, sizeof(t->model), ti.model, sizeof(ti.model));
+	p11_str(t->manufacturer, sizeof(t->manufacturer), ti.manufacturerID,
+	    sizeof(ti.manufacturerID));
 }
 
 struct card_row {
@@ -478,8 +470,8 @@ card_ready(struct cm_ctx *ctx, struct card *c, const char *label,
 		return rc;
 	if ((rc = keystore_unseal(ctx, c->so_sealed, c->so_len, &so)) != 0)
 		return rc;
-	p11_logout(t);
-	if ((rc = p11_login(ctx, t, 1, so)) != 0 ||
+	if ((rc = p11_reset(ctx, t)) != 0 ||
+	    (rc = p11_login(ctx, t, 1, so)) != 0 ||
 	    (rc = pin_digits(ctx, t, USER_PIN_LEN, &c->pin)) != 0)
 		goto out;
 	rv = t->mod->f->C_InitPIN(t->session, (CK_UTF8CHAR_PTR)c->pin,
@@ -571,59 +563,20 @@ int
 card_store(struct cm_ctx *ctx, struct card *c, size_t i, X509 *x,
     const char *label)
 {
-	struct p11_tok *t = c->tok;
-	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *ser = NULL;
 	unsigned char id = (unsigned char)(i + 1);
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_CERTIFICATE_TYPE ct = CKC_X_509;
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_OBJECT_HANDLE h;
+	unsigned long h;
 	char name[128];
-	int dl, sl, il, nl, rc = 0;
-	CK_RV rv;
+	int rc;
 
-	if (label == NULL && X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	if (label != NULL)
+		snprintf(name, sizeof(name), "%s", label);
+	else if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
 	    NID_commonName, name, sizeof(name)) <= 0)
 		snprintf(name, sizeof(name), "issuer");
-	else if (label != NULL)
-		snprintf(name, sizeof(name), "%s", label);
-	if ((dl = i2d_X509(x, &der)) <= 0 ||
-	    (sl = i2d_X509_NAME(X509_get_subject_name(x), &subj)) <= 0 ||
-	    (il = i2d_X509_NAME(X509_get_issuer_name(x), &iss)) <= 0 ||
-	    (nl = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &ser)) <= 0) {
-		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "certificate");
-		goto out;
-	}
-	{
-		CK_ATTRIBUTE tmpl[] = {
-			P11_ATTR(CKA_CLASS, &cls, sizeof(cls)),
-			P11_ATTR(CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)),
-			P11_ATTR(CKA_TOKEN, &yes, 1),
-			P11_ATTR(CKA_PRIVATE, &no, 1),
-			P11_ATTR(CKA_LABEL, name, strlen(name)),
-			P11_ATTR(CKA_SUBJECT, subj, sl),
-			P11_ATTR(CKA_ISSUER, iss, il),
-			P11_ATTR(CKA_SERIAL_NUMBER, ser, nl),
-			P11_ATTR(CKA_VALUE, der, dl),
-			/* Last: a key's certificate only. */
-			P11_ATTR(CKA_ID, &id, 1),
-		};
-		CK_ULONG n = sizeof(tmpl) / sizeof(tmpl[0]);
-
-		rv = t->mod->f->C_CreateObject(t->session, tmpl,
-		    label != NULL ? n : n - 1, &h);
-	}
-	if (rv != CKR_OK)
-		rc = p11_fail_rv(ctx, t->label, "writing a certificate "
-		    "(C_CreateObject)", rv);
-	else
-		rc = p11_undo_push(ctx, t, h);
-out:
-	OPENSSL_free(der);
-	OPENSSL_free(subj);
-	OPENSSL_free(iss);
-	OPENSSL_free(ser);
-	return rc;
+	if ((rc = p11_cert_create(ctx, c->tok, x, name, &id, label != NULL ?
+	    1 : 0, &h)) != 0)
+		return rc;
+	return p11_undo_push(ctx, c->tok, h);
 }
 
 /*
@@ -989,6 +942,7 @@ cm_card_unblock(struct cm_ctx *ctx, const char *serial, char **pin)
 		goto out;
 	}
 	if ((rc = keystore_unseal(ctx, c.so_sealed, c.so_len, &so)) != 0 ||
+	    (rc = p11_reset(ctx, c.tok)) != 0 ||
 	    (rc = p11_login(ctx, c.tok, 1, so)) != 0)
 		goto out;
 	if ((rc = pin_digits(ctx, c.tok, USER_PIN_LEN, pin)) != 0)

@@ -16,18 +16,6 @@
 
 #include "extern.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* An attribute type, its short name in any case (RFC 4514 2.3). */
 static int
 attr_nid(const char *type)
@@ -97,8 +85,8 @@ dn_parse(struct cm_ctx *ctx, const char *s, X509_NAME **out)
 				p++;
 				if (*p == '\0')
 					goto bad_escape;
-				if ((hi = hexval(p[0])) >= 0 &&
-				    (lo = hexval(p[1])) >= 0) {
+				if ((hi = cm_hexval(p[0])) >= 0 &&
+				    (lo = cm_hexval(p[1])) >= 0) {
 					value[vl++] = (char)(hi << 4 | lo);
 					p++;
 				} else if (strchr(",+=\\\"<>;# ", *p) != NULL)

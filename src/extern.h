@@ -84,6 +84,7 @@ char		*cm_strdup(const char *);
 int		 cm_asprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 cm_hex(const unsigned char *, size_t, char *);
+int		 cm_hexval(int);
 int		 cm_split(const char *, char, char ***, size_t *);
 void		 cm_split_free(char **, size_t);
 int		 cm_list_has(const char *, const char *);
@@ -212,7 +213,9 @@ int		 p11_pin(struct cm_ctx *, const char *, int, char *, size_t);
 int		 p11_login(struct cm_ctx *, struct p11_tok *, int,
 		    const char *);
 void		 p11_logout(struct p11_tok *);
+int		 p11_reset(struct cm_ctx *, struct p11_tok *);
 int		 p11_slot_user(struct cm_ctx *, const char *, unsigned long);
+void		 p11_slot_logout(struct cm_ctx *, const char *, unsigned long);
 int		 p11_keygen(struct cm_ctx *, struct p11_tok *, const char *,
 		    const char *, const unsigned char *, size_t, const char *,
 		    EVP_PKEY **);

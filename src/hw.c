@@ -28,17 +28,6 @@ struct tokens_arg {
 	void		*arg;
 };
 
-static void
-fixed(char *dst, size_t dstlen, const unsigned char *src, size_t len)
-{
-	while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\0'))
-		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 static int
 tokens_cb(void *arg, struct p11_module *m, unsigned long slot, const void *p)
 {
@@ -47,12 +36,12 @@ tokens_cb(void *arg, struct p11_module *m, unsigned long slot, const void *p)
 	struct cm_hw_token t;
 	char label[33], serial[17], manuf[33], model[17];
 
-	fixed(label, sizeof(label), ti->label, sizeof(ti->label));
-	fixed(serial, sizeof(serial), ti->serialNumber,
+	p11_str(label, sizeof(label), ti->label, sizeof(ti->label));
+	p11_str(serial, sizeof(serial), ti->serialNumber,
 	    sizeof(ti->serialNumber));
-	fixed(manuf, sizeof(manuf), ti->manufacturerID,
+	p11_str(manuf, sizeof(manuf), ti->manufacturerID,
 	    sizeof(ti->manufacturerID));
-	fixed(model, sizeof(model), ti->model, sizeof(ti->model));
+	p11_str(model, sizeof(model), ti->model, sizeof(ti->model));
 	memset(&t, 0, sizeof(t));
 	t.module = m->path;
 	t.slot = slot;
@@ -536,13 +525,10 @@ cm_hw_install(struct cm_ctx *ctx, const char *uri, const unsigned char *buf,
 	struct p11_tok *t;
 	X509 *x = NULL;
 	EVP_PKEY *pub = NULL;
-	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *ser = NULL;
-	int derlen, sl, il, nl, rc;
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_CERTIFICATE_TYPE ct = CKC_X_509;
 	CK_OBJECT_HANDLE h;
+	unsigned long obj;
 	char hex[129];
-	CK_RV rv;
+	int rc;
 
 	if ((x = x509_decode(buf, buflen)) == NULL) {
 		rc = cm_err_ssl(ctx, CM_ERR_INVAL, "not a certificate (PEM or "
@@ -577,40 +563,8 @@ cm_hw_install(struct cm_ctx *ctx, const char *uri, const unsigned char *buf,
 	    X509_get_subject_name(x), NID_commonName, u.object,
 	    sizeof(u.object)) <= 0)
 		snprintf(u.object, sizeof(u.object), "certificate");
-	if ((derlen = i2d_X509(x, &der)) <= 0 ||
-	    (sl = i2d_X509_NAME(X509_get_subject_name(x), &subj)) <= 0 ||
-	    (il = i2d_X509_NAME(X509_get_issuer_name(x), &iss)) <= 0 ||
-	    (nl = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &ser)) <= 0) {
-		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "certificate");
-		goto out;
-	}
-	{
-		CK_ATTRIBUTE tmpl[] = {
-			P11_ATTR(CKA_CLASS, &cls, sizeof(cls)),
-			P11_ATTR(CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)),
-			P11_ATTR(CKA_TOKEN, &hw_true, 1),
-			P11_ATTR(CKA_PRIVATE, &hw_false, 1),
-			P11_ATTR(CKA_LABEL, u.object, strlen(u.object)),
-			P11_ATTR(CKA_ID, u.id, u.idlen),
-			P11_ATTR(CKA_SUBJECT, subj, sl),
-			P11_ATTR(CKA_ISSUER, iss, il),
-			P11_ATTR(CKA_SERIAL_NUMBER, ser, nl),
-			P11_ATTR(CKA_VALUE, der, derlen),
-		};
-
-		rv = t->mod->f->C_CreateObject(t->session, tmpl,
-		    sizeof(tmpl) / sizeof(tmpl[0]), &h);
-	}
-	if (rv != CKR_OK) {
-		rc = p11_fail_rv(ctx, t->label, "C_CreateObject", rv);
-		goto out;
-	}
-	rc = 0;
+	rc = p11_cert_create(ctx, t, x, u.object, u.id, u.idlen, &obj);
 out:
-	OPENSSL_free(der);
-	OPENSSL_free(subj);
-	OPENSSL_free(iss);
-	OPENSSL_free(ser);
 	EVP_PKEY_free(pub);
 	X509_free(x);
 	return rc;

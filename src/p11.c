@@ -81,7 +81,7 @@ ckr_name(CK_RV rv)
 }
 
 /* A fixed-width, blank-padded PKCS#11 string as a C string. */
-static void
+void
 p11_str(char *dst, size_t dstlen, const unsigned char *src, size_t len)
 {
 	while (len > 0 && (src[len - 1] == ' ' || src[len - 1] == '\0'))
@@ -120,18 +120,6 @@ p11_fail_rv(struct cm_ctx *ctx, const char *label, const char *call,
 
 /* ------------------------------------------------------------ URIs */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode [s, e) into dst (at most cap bytes).  -1 when bad. */
 static long
 pct_decode(const char *s, const char *e, unsigned char *dst, size_t cap)
@@ -143,8 +131,8 @@ pct_decode(const char *s, const char *e, unsigned char *dst, size_t cap)
 		if (n == cap)
 			return -1;
 		if (*s == '%') {
-			if (e - s < 3 || (hi = hexval(s[1])) < 0 ||
-			    (lo = hexval(s[2])) < 0)
+			if (e - s < 3 || (hi = cm_hexval(s[1])) < 0 ||
+			    (lo = cm_hexval(s[2])) < 0)
 				return -1;
 			dst[n++] = (unsigned char)(hi << 4 | lo);
 			s += 3;
@@ -671,6 +659,46 @@ p11_slot_user(struct cm_ctx *ctx, const char *path, unsigned long slot)
 	return in;
 }
 
+/* Log this process out of the token in slot of the module at path. */
+void
+p11_slot_logout(struct cm_ctx *ctx, const char *path, unsigned long slot)
+{
+	struct p11_module *m;
+	struct p11_tok *t;
+	CK_SESSION_HANDLE h;
+
+	if (p11_module_load(ctx, path, &m) != 0 ||
+	    m->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h) !=
+	    CKR_OK)
+		return;
+	(void)m->f->C_Logout(h);
+	(void)m->f->C_CloseSession(h);
+	for (t = ctx->p11_toks; t != NULL; t = t->next)
+		if (t->mod == m && t->slot == slot)
+			t->login = 0;
+}
+
+/*
+ * Close every session of this process on the token (libp11's too, left
+ * from signing with a card's key: the SO cannot log in beside a
+ * read-only session) and open a fresh read/write one.
+ */
+int
+p11_reset(struct cm_ctx *ctx, struct p11_tok *t)
+{
+	CK_RV rv;
+
+	(void)t->mod->f->C_CloseAllSessions(t->slot);
+	t->login = 0;
+	t->session = CK_INVALID_HANDLE;
+	rv = t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
+	    CKF_RW_SESSION, NULL, NULL, &t->session);
+	if (rv != CKR_OK)
+		return p11_fail_rv(ctx, t->label, "C_OpenSession", rv);
+	t->rw = 1;
+	return 0;
+}
+
 /* Log out of a token (closing nothing): the next operation logs in. */
 void
 p11_logout(struct p11_tok *t)
@@ -1023,6 +1051,61 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 		return cm_err_ssl(ctx, CM_ERR_TOKEN, "token \"%s\": the public "
 		    "key of \"%s\" cannot be read", t->label, label);
 	return 0;
+}
+
+/*
+ * Store certificate x on the token: CKA_SUBJECT, CKA_ISSUER and
+ * CKA_SERIAL_NUMBER from it, the label, and the id (none: idlen 0).
+ * Returns 0 and the object, or CM_ERR_TOKEN naming the token.
+ */
+int
+p11_cert_create(struct cm_ctx *ctx, struct p11_tok *t, X509 *x,
+    const char *label, const unsigned char *id, size_t idlen,
+    unsigned long *out)
+{
+	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *ser = NULL;
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE ct = CKC_X_509;
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	int dl, sl, il, nl, rc = 0;
+	CK_RV rv;
+
+	if ((dl = i2d_X509(x, &der)) <= 0 ||
+	    (sl = i2d_X509_NAME(X509_get_subject_name(x), &subj)) <= 0 ||
+	    (il = i2d_X509_NAME(X509_get_issuer_name(x), &iss)) <= 0 ||
+	    (nl = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &ser)) <= 0) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "certificate");
+		goto out;
+	}
+	{
+		CK_ATTRIBUTE tmpl[] = {
+			P11_ATTR(CKA_CLASS, &cls, sizeof(cls)),
+			P11_ATTR(CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)),
+			P11_ATTR(CKA_TOKEN, &ck_true, 1),
+			P11_ATTR(CKA_PRIVATE, &ck_false, 1),
+			P11_ATTR(CKA_LABEL, label, strlen(label)),
+			P11_ATTR(CKA_SUBJECT, subj, sl),
+			P11_ATTR(CKA_ISSUER, iss, il),
+			P11_ATTR(CKA_SERIAL_NUMBER, ser, nl),
+			P11_ATTR(CKA_VALUE, der, dl),
+			/* Last: a key's certificate only. */
+			P11_ATTR(CKA_ID, id, idlen),
+		};
+		CK_ULONG n = sizeof(tmpl) / sizeof(tmpl[0]);
+
+		rv = t->mod->f->C_CreateObject(t->session, tmpl,
+		    idlen > 0 ? n : n - 1, &h);
+	}
+	if (rv != CKR_OK)
+		rc = p11_fail_rv(ctx, t->label, "writing a certificate "
+		    "(C_CreateObject)", rv);
+	*out = h;
+out:
+	OPENSSL_free(der);
+	OPENSSL_free(subj);
+	OPENSSL_free(iss);
+	OPENSSL_free(ser);
+	return rc;
 }
 
 /* ------------------------------------------------------------ undo */

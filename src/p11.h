@@ -36,5 +36,9 @@ int		 p11_attr_get(struct p11_tok *, CK_OBJECT_HANDLE,
 int		 p11_find(struct cm_ctx *, struct p11_tok *, CK_OBJECT_CLASS,
 		    const unsigned char *, size_t, CK_OBJECT_HANDLE *);
 EVP_PKEY	*p11_pubkey(struct p11_tok *, CK_OBJECT_HANDLE);
+void		 p11_str(char *, size_t, const unsigned char *, size_t);
+int		 p11_cert_create(struct cm_ctx *, struct p11_tok *, X509 *,
+		    const char *, const unsigned char *, size_t,
+		    unsigned long *);
 
 #endif /* CM_P11_H */

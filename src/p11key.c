@@ -142,16 +142,22 @@ slot_login(struct cm_ctx *ctx, struct p11lib *l, PKCS11_SLOT *slot, int kind)
 	unsigned long e;
 	int rc, in = 0;
 
-	if (!slot->token->loginRequired ||
-	    (PKCS11_is_logged_in(slot, 0, &in) == 0 && in))
-		return 0;
 	/*
-	 * Logged in already by this process (PKCS#11 logins are the
-	 * application's, not a session's): the token's private objects are
-	 * ours to use.
+	 * An officer proves the card's PIN at every login: a login this
+	 * process made before (PKCS#11 logins are the application's, not a
+	 * session's) must not let a second one in without it.
 	 */
-	if (p11_slot_user(ctx, l->path, PKCS11_get_slotid_from_slot(slot)))
-		return 0;
+	if (kind == CM_SECRET_OFFICER)
+		p11_slot_logout(ctx, l->path, PKCS11_get_slotid_from_slot(slot));
+	else {
+		if (!slot->token->loginRequired ||
+		    (PKCS11_is_logged_in(slot, 0, &in) == 0 && in))
+			return 0;
+		/* Logged in already: the token's objects are ours to use. */
+		if (p11_slot_user(ctx, l->path,
+		    PKCS11_get_slotid_from_slot(slot)))
+			return 0;
+	}
 	if ((pin = calloc(1, 256)) == NULL)
 		return CM_ERR_NOMEM;
 	if (!slot->token->secureLogin &&

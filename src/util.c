@@ -464,3 +464,16 @@ cm_secret_file(struct cm_ctx *ctx, const char *path, int check_mode,
 	}
 	return 0;
 }
+
+/* The value of a hexadecimal digit, or -1. */
+int
+cm_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -42,7 +42,8 @@ pcsc_start() {
 	    "$VPCD_PORT" >"$T/readers/vpcd"
 	# vicc wants PyCrypto's name for pycryptodome (TESTING.md).
 	ln -sf /usr/lib/python3/dist-packages/Cryptodome "$T/shim/Crypto"
-	pcscd -f -c "$T/readers" >"$T/pcscd.log" 2>&1 &
+	# The daemons do not hold the lock: it ends with the test.
+	pcscd -f -c "$T/readers" >"$T/pcscd.log" 2>&1 9>&- &
 	PCSCD=$!
 	bg_track "$PCSCD"
 	_n=100
@@ -70,7 +71,7 @@ pcsc_stop() {
 vicc_start() {
 	PYTHONPATH=/usr/lib/python3/site-packages/virtualsmartcard:$T/shim \
 	    /usr/bin/python3 /usr/bin/vicc -t iso7816 -P "$VPCD_PORT" \
-	    >"$T/vicc.log" 2>&1 &
+	    >"$T/vicc.log" 2>&1 9>&- &
 	VICC=$!
 	bg_track "$VICC"
 }

@@ -319,6 +319,7 @@ trap '_cleanup' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 # bg_track PID: kill this background process (by its id) when the test ends.
 bg_track() {

@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/regress/lib-hsm.sh"
 
 HWSETUP=$(dirname "$CMCTL")/cm-hwsetup
-plan 37
+plan 40
 
 hsm_init
 D=$T/ceremony
@@ -110,6 +110,18 @@ check_fail 9 'already logged in: two officers are two people' \
 cmdb_snapshot "$T/snap.after" "$D/cm.db"
 assert_same_snapshot "refused card logins change nothing" "$T/snap.before" \
     "$T/snap.after"
+# As in cm-awb and cm-ra: log in, out, and in again in one process.  The
+# card stays logged in for the process; the second PIN must still count.
+RELOGIN=$top_builddir/tests/helpers/relogin
+run env CM_CONF="$D/cm.conf" "$RELOGIN" "$D/cm.db" \
+    pkcs11:token=Officer%201%20card 2222 9999
+is "a card officer logs in in a long-running program" \
+    "$(sed -n 1p "$T/out")" ok
+is "... and after logging out, a wrong PIN does not log in again" \
+    "$(sed -n 2p "$T/out")" 'officer login: token "Officer 1 card": wrong PIN'
+run env CM_CONF="$D/cm.conf" "$RELOGIN" "$D/cm.db" \
+    pkcs11:token=Officer%201%20card 2222 2222
+is "... while the right PIN does" "$(cat "$T/out" | tr '\n' ' ')" "ok ok "
 
 # --- cm-hwsetup refusals ----------------------------------------------------
 

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/regress/lib-hsm.sh"
 
 TAB=$(printf '\t')
-plan 65
+plan 78
 
 hsm_init
 # Cards come and go: a free slot is a blank card.
@@ -209,6 +209,34 @@ PIN4=$(sed -n 's/^PIN: //p' "$T/out")
 run p11 --token-label "Retry card" --login --pin "$PIN4" --list-objects
 is "... and then holds just its own keys and certificates" \
     "$(grep -c 'Object;' "$T/out")" 7
+
+# --- pre-personalization: card init -----------------------------------------
+
+check "card init on the blank card: a transport PIN is made" \
+    cm card init --label "Pre card"
+SER5=$(sed -n 's/^Card: //p' "$T/out")
+TPIN=$(sed -n 's/^Transport PIN: //p' "$T/out")
+like "... shown once, 8 digits" "$TPIN" '^[0-9]{8}$'
+run p11 --token-label "Pre card" --login --pin "$TPIN" --list-objects
+is "the transport PIN opens the initialized card" "$RC" 0
+run cm card list --state initialized
+assert "card list shows it initialized" grep -q "^$SER5${TAB}initialized" "$T/out"
+check "the pre-personalized card is personalized" \
+    cm card personalize -P "Employee card" --subject "O=opencm test,CN=Bob Jones" \
+    --card "pkcs11:serial=$SER5"
+run p11 --token-label "Pre card" --login --pin "$TPIN" --list-objects
+isnt "... and the transport PIN no longer opens it" "$RC" 0
+printf '24682468\n' >"$T/transport.pin"
+check "card init with a transport PIN from a file" \
+    cm card init --label "Pre card 2" --transport-pin-file "$T/transport.pin"
+unlike "... prints no PIN" "$(cat "$T/out")" 'PIN'
+run p11 --token-label "Pre card 2" --login --pin 24682468 --list-objects
+is "... and the card opens with it" "$RC" 0
+check_refused 4 'only a blank or a revoked card is initialized' \
+    "an initialized card is not initialized again" \
+    cm card init --label "Again" --card "pkcs11:token=Pre%20card%202"
+check_refused 3 'a label of 1 to 32 bytes' "card init needs a label of 32 bytes at most" \
+    cm card init --label "0123456789012345678901234567890123"
 
 # --- revoke ---------------------------------------------------------------
 

@@ -25,7 +25,8 @@ CMRA=${CMRA:-$top_builddir/cm-ra}
 TUI_SOCK=$T/tmux.sock
 
 _tmux() {
-	tmux -S "$TUI_SOCK" -f /dev/null "$@"
+	# fd 9 may be a lock of the test's (lib-pcsc.sh): not the server's.
+	tmux -S "$TUI_SOCK" -f /dev/null "$@" 9>&-
 }
 
 tui_start() {

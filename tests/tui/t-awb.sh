@@ -206,6 +206,7 @@ fi
 tui_keys v
 tui_see "verify: the log verifies" "The audit log verifies"
 tui_keys Enter
+tui_wait_line 24 "Help" || :
 
 # --- resize --------------------------------------------------------------------------
 

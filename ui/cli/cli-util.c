@@ -371,3 +371,30 @@ cli_issued_out(struct cli *cli, struct cli_out *o, int to_file,
 	cm_issued_clear(is);
 	return status;
 }
+
+/*
+ * The one option of a list command: --state STATE, and no arguments.
+ * Returns 0 with *state (NULL: not given), or a usage error's status.
+ */
+int
+cli_state_opt(int argc, char **argv, const char *cmd, const char *usage,
+    const char **state)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	*state = NULL;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 's')
+			return cli_usage_error("%s: unknown option or missing "
+			    "argument \"%s\"", cmd, argv[optind - 1]);
+		*state = optarg;
+	}
+	if (optind != argc)
+		return cli_usage_error("%s", usage);
+	return 0;
+}

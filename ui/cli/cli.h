@@ -64,6 +64,8 @@ int	cli_issued_out(struct cli *, struct cli_out *, int,
 	    struct cm_issued *);
 int	cli_args(const char *, int, char **, int);
 int	cli_parse_int(const char *, const char *, long, long, long *);
+int	cli_state_opt(int, char **, const char *, const char *,
+	    const char **);
 const char *cli_time(time_t, char *, size_t);
 int	cli_der_or_pem(struct cli *, const char *, const unsigned char *,
 	    size_t, int, const char *);

@@ -251,23 +251,12 @@ card_line(void *arg, const struct cm_card_info *ci)
 int
 cmd_card_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *state = NULL;
-	int ch, rc;
+	int rc;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 's')
-			return cli_usage_error("card list: unknown option or "
-			    "missing argument \"%s\"", argv[optind - 1]);
-		state = optarg;
-	}
-	if (optind != argc)
-		return cli_usage_error("card list [--state initialized|"
-		    "personalized|revoked]");
+	if ((rc = cli_state_opt(argc, argv, "card list", "card list "
+	    "[--state initialized|personalized|revoked]", &state)) != 0)
+		return rc;
 	if (state != NULL && strcmp(state, "initialized") != 0 &&
 	    strcmp(state, "personalized") != 0 && strcmp(state, "revoked") != 0)
 		return cli_usage_error("card list: state \"%s\": initialized, "

@@ -72,22 +72,12 @@ key_line(void *arg, const struct cm_key_info *ki)
 int
 cmd_key_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *state = NULL;
-	int ch, rc;
+	int rc;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 's')
-			return cli_usage_error("key list: unknown option or "
-			    "missing argument \"%s\"", argv[optind - 1]);
-		state = optarg;
-	}
-	if (optind != argc)
-		return cli_usage_error("key list takes no arguments");
+	if ((rc = cli_state_opt(argc, argv, "key list",
+	    "key list takes no arguments", &state)) != 0)
+		return rc;
 	if ((rc = cm_key_list(cli->ctx, state, NULL, key_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;

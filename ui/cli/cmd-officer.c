@@ -204,22 +204,12 @@ change_line(void *arg, const struct cm_change_info *ci)
 int
 cmd_change_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *state = NULL;
-	int ch, rc;
+	int rc;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 's')
-			return cli_usage_error("change list: unknown option or "
-			    "missing argument \"%s\"", argv[optind - 1]);
-		state = optarg;
-	}
-	if (optind != argc)
-		return cli_usage_error("change list takes no arguments");
+	if ((rc = cli_state_opt(argc, argv, "change list",
+	    "change list takes no arguments", &state)) != 0)
+		return rc;
 	if ((rc = cm_change_list(cli->ctx, 0, state, change_line, NULL)) != 0)
 		return cli_fail(cli, rc);
 	return 0;

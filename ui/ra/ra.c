@@ -1,7 +1,7 @@
 /*
  * ra.c: cm-ra, the Registration Authority: soft tokens, PKCS#10 issuance,
- * subjects, and certificate search with revoke, hold, release and renew.
- * The Smart Card tab comes with the smart card station.
+ * subjects, certificate search with revoke, hold, release and renew, and
+ * the Smart Card tab, the card station.
  */
 #include "config.h"
 
@@ -925,8 +925,462 @@ static struct tui_view certs_view = {
 	.empty = "No certificates match (/ searches)",
 };
 
+
+/* Tab 5: Smart Card, the card station. */
+
+/* The last card a reader saw. */
+static struct cm_card_event last_card;
+
+struct card_state {
+	char	state[16];
+	char	subject[512];
+	int	found;
+};
+
+static int
+card_state_cb(void *arg, const struct cm_card_info *ci)
+{
+	struct card_state *c = arg;
+
+	snprintf(c->state, sizeof(c->state), "%s", ci->state);
+	snprintf(c->subject, sizeof(c->subject), "%s", ci->subject != NULL ?
+	    ci->subject : "");
+	c->found = 1;
+	return 0;
+}
+
+struct card_rows {
+	struct cm_ctx		*ctx;
+	struct tui_rows		*out;
+	int64_t			 n;
+};
+
+static int
+card_row(void *arg, const struct cm_hw_token *tk)
+{
+	struct card_rows *a = arg;
+	struct card_state c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (!tk->initialized)
+		snprintf(c.state, sizeof(c.state), "blank");
+	else if ((rc = cm_card_list(a->ctx, tk->serial, card_state_cb,
+	    &c)) == CM_ERR_NOTFOUND)
+		snprintf(c.state, sizeof(c.state), "not opencm's");
+	else if (rc != 0)
+		return rc;
+	/* A blank card is named by no serial: the blank card present. */
+	if ((rc = tui_rows_add(a->out, ++a->n, tk->initialized ? tk->serial :
+	    "", "%-16s %-13s %-20.20s %-14.14s %s", tk->initialized ?
+	    tk->serial : "-", c.state, tk->initialized ? tk->label :
+	    "(blank card)", tk->model, c.subject)) != 0)
+		return rc;
+	return 0;
+}
+
+static int
+cards_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	struct card_rows a = { tui_ctx(t), out, 0 };
+
+	if (after != NULL)
+		return 0;
+	return cm_hw_tokens(tui_ctx(t), NULL, card_row, &a);
+}
+
+static int
+card_text(void *arg, const struct cm_card_info *ci)
+{
+	char c[32];
+
+	tui_text_add(arg, "Card %s: %s, \"%s\" (%s %s)", ci->serial, ci->state,
+	    ci->label, ci->manufacturer, ci->model);
+	tui_text_add(arg, "Initialized: %s", tui_when(ci->created, c,
+	    sizeof(c)));
+	if (ci->replaces != NULL)
+		tui_text_add(arg, "Replaces card %s", ci->replaces);
+	if (ci->token_id != 0) {
+		tui_text_add(arg, "Token %lld, %s: %s", (long long)ci->token_id,
+		    ci->procedure, ci->subject);
+		tui_text_add(arg, "Certificates:");
+	}
+	return 0;
+}
+
+struct card_detail {
+	char	**text;
+	int64_t	  token;
+};
+
+static int
+card_token_cb(void *arg, const struct cm_card_info *ci)
+{
+	struct card_detail *d = arg;
+
+	d->token = ci->token_id;
+	return card_text(d->text, ci);
+}
+
+static void
+atr_text(char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < last_card.atr_len && n + 4 < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%02X", i > 0 ? " " :
+		    "", last_card.atr[i]);
+}
+
+static int
+cards_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	struct card_detail d = { text, 0 };
+	char atr[120];
+	int rc;
+
+	if (last_card.reader[0] != '\0') {
+		atr_text(atr, sizeof(atr));
+		tui_text_add(text, "Reader: %s, ATR %s", last_card.reader, atr);
+	}
+	if (r->key == NULL || *r->key == '\0') {
+		tui_text_add(text, "A blank card: p personalizes it (it is "
+		    "initialized first)");
+		return 0;
+	}
+	rc = cm_card_list(tui_ctx(t), r->key, card_token_cb, &d);
+	if (rc == CM_ERR_NOTFOUND) {
+		tui_text_add(text, "Card %s was not initialized by opencm: its "
+		    "SO PIN is not known", r->key);
+		return 0;
+	}
+	if (rc != 0 || d.token == 0)
+		return rc;
+	return cm_token_certs(tui_ctx(t), d.token, token_cert_text, text);
+}
+
+static int
+card_wait_step(void *arg)
+{
+	struct tui *t = arg;
+	struct cm_card_event ev;
+	int rc;
+
+	rc = cm_pcsc_wait(tui_ctx(t), NULL, 1, 250, &ev);
+	if (rc == CM_ERR_TIMEOUT)
+		return 0;
+	if (rc == 0)
+		last_card = ev;
+	return rc == 0 ? 1 : rc;
+}
+
+/* Wait until a card is in a reader; say which and its ATR. */
+static void
+card_wait(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	char atr[120];
+	int rc;
+
+	rc = tui_wait(t, "Card station", "Insert a card into a reader.",
+	    card_wait_step, t);
+	if (rc < 0) {
+		tui_error(t, rc);
+		return;
+	}
+	if (rc == 0)
+		return;
+	atr_text(atr, sizeof(atr));
+	tui_refresh(t, v);
+	tui_status(t, "Card in %s, ATR %s", last_card.reader, atr);
+}
+
+struct keys_text {
+	char	buf[1200];
+	int	n;
+};
+
+static int
+keys_cb(void *arg, const struct cm_token_procedure_info *pi)
+{
+	struct keys_text *k = arg;
+	const char *p, *nl;
+	size_t len;
+
+	for (p = pi->cert_procedures; *p != '\0'; p = *nl != '\0' ? nl + 1 :
+	    nl) {
+		nl = p + strcspn(p, "\n");
+		len = strlen(k->buf);
+		snprintf(k->buf + len, sizeof(k->buf) - len, "  Add key %d "
+		    "(%s): certificate procedure %.*s\n", ++k->n, pi->key_type,
+		    (int)(nl - p), p);
+	}
+	return 0;
+}
+
+/* Show the card's new PIN once, or put it in a PIN letter. */
+static void
+card_pin(struct tui *t, const char *title, const char *what,
+    struct cm_token_issued *tok, const char *letter)
+{
+	char msg[1600], text[700], path[600];
+
+	if (tok->pin_letter && letter != NULL && *letter != '\0') {
+		snprintf(path, sizeof(path), "%s", letter);
+		snprintf(text, sizeof(text), "Token: %lld\nSubject: %s\nPIN: "
+		    "%s\n", (long long)tok->id, tok->subject, tok->pin);
+		if (tui_save_retry(t, "Save the PIN letter", path,
+		    sizeof(path), text, strlen(text), 1) != 0)
+			snprintf(msg, sizeof(msg), "%s\nThe PIN letter was not "
+			    "saved: unblock the card (u) for a new PIN.", what);
+		else
+			snprintf(msg, sizeof(msg), "%s\nIts PIN is in the "
+			    "letter %s.", what, path);
+		explicit_bzero(text, sizeof(text));
+	} else
+		snprintf(msg, sizeof(msg), "%s\n\n  PIN: %s\n\nThe PIN is shown "
+		    "this once and stored nowhere: hand it to the holder now.",
+		    what, tok->pin);
+	tui_message(t, title, msg);
+	explicit_bzero(msg, sizeof(msg));
+}
+
+/*
+ * Personalize the card of the row (a blank card: initialized first) for
+ * a registered subject, under a smart card token procedure; or, with
+ * replaces, as the replacement of that card.
+ */
+static void
+card_personalize_common(struct tui *t, const struct tui_row *r,
+    const char *replaces)
+{
+	struct tui_field f[5];
+	struct tui_names procs;
+	struct cm_card_req req;
+	struct cm_token_issued tok;
+	struct keys_text keys;
+	struct tp_info tp;
+	struct tui_cmd cmd;
+	char uri[120], what[900], ask[2400];
+	size_t nf = replaces != NULL ? 2 : 4, i;
+	int rc;
+
+	if ((rc = tui_names(tui_ctx(t), TUI_N_CARD_PROCEDURES, NULL,
+	    &procs)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	memset(f, 0, sizeof(f));
+	if (replaces != NULL) {
+		f[0].label = "Reason";
+		f[0].kind = TUI_CHOICE;
+		f[0].choices = reasons;
+		f[0].help = "Why the old card's certificates are revoked "
+		    "(keyCompromise for a lost card)";
+		snprintf(f[0].value, sizeof(f[0].value), "superseded");
+		f[1].label = "PIN letter file";
+		f[1].check = tui_check_new_file;
+		f[1].help = "Only for procedures with PIN letters";
+	} else {
+		f[0].label = "Token procedure";
+		f[0].kind = TUI_CHOICE;
+		f[0].choices = (const char * const *)procs.v;
+		f[0].required = 1;
+		f[0].help = "A smart card procedure: the keys and "
+		    "certificates of the card";
+		f[1].label = "Subject";
+		f[1].required = 1;
+		f[1].check = check_subject;
+		f[1].help = "A registered subject: its ID or DN (s registers "
+		    "one)";
+		f[2].label = "Card label";
+		f[2].help = "For a blank card; empty: the subject's name";
+		f[3].label = "PIN letter file";
+		f[3].check = tui_check_new_file;
+		f[3].help = "Only for procedures with PIN letters; else the "
+		    "PIN is shown once";
+	}
+	while (tui_form(t, replaces != NULL ? "Replace card" :
+	    "Personalize card", f, nf)) {
+		memset(&req, 0, sizeof(req));
+		memset(&keys, 0, sizeof(keys));
+		memset(&tp, 0, sizeof(tp));
+		if (r->key != NULL && *r->key != '\0') {
+			snprintf(uri, sizeof(uri), "pkcs11:serial=%s", r->key);
+			req.card = uri;
+		}
+		if (replaces != NULL) {
+			req.replaces = replaces;
+			req.reason = f[0].value;
+		} else {
+			req.procedure = f[0].value;
+			req.subject = f[1].value;
+			req.label = f[2].value[0] != '\0' ? f[2].value : NULL;
+			(void)cm_token_procedure_list(tui_ctx(t), f[0].value,
+			    keys_cb, &keys);
+			(void)cm_token_procedure_list(tui_ctx(t), f[0].value,
+			    tp_cb, &tp);
+			if (tp.letter && f[3].value[0] == '\0') {
+				tui_status(t, "token procedure \"%s\" hands out "
+				    "PIN letters: give a PIN letter file",
+				    f[0].value);
+				tui_status_error(t);
+				continue;
+			}
+		}
+		snprintf(ask, sizeof(ask), "%s card %s%s%s?\n%s",
+		    replaces != NULL ? "Replace" : "Personalize",
+		    req.card != NULL ? r->key : "(the blank card)",
+		    replaces != NULL ? " as the new card of " : " for\n  ",
+		    replaces != NULL ? replaces : f[1].value, keys.buf);
+		if (!tui_confirm(t, "Smart card", ask))
+			continue;
+		if ((rc = cm_card_personalize(tui_ctx(t), &req, &tok)) != 0) {
+			tui_error(t, rc);
+			tui_refresh(t, tui_current(t));
+			continue;
+		}
+		memset(&cmd, 0, sizeof(cmd));
+		if (replaces != NULL) {
+			tui_cmd_word(&cmd, "card replace");
+			tui_cmd_word(&cmd, replaces);
+			tui_cmd_add(&cmd, "-r", f[0].value);
+		} else {
+			tui_cmd_word(&cmd, "card personalize");
+			tui_cmd_add(&cmd, "-P", f[0].value);
+			tui_cmd_add(&cmd, "--subject", f[1].value);
+			if (req.label != NULL)
+				tui_cmd_add(&cmd, "--label", req.label);
+		}
+		if (req.card != NULL)
+			tui_cmd_add(&cmd, "--card", req.card);
+		if (tok.pin_letter && f[replaces != NULL ? 1 : 3].value[0] !=
+		    '\0')
+			tui_cmd_add(&cmd, "--pin-letter",
+			    f[replaces != NULL ? 1 : 3].value);
+		snprintf(what, sizeof(what), "Card personalized for\n  %s\n"
+		    "token %lld, %zu certificate%s:", tok.subject,
+		    (long long)tok.id, tok.nserials, tok.nserials == 1 ? "" :
+		    "s");
+		for (i = 0; i < tok.nserials; i++) {
+			rc = (int)strlen(what);
+			snprintf(what + rc, sizeof(what) - (size_t)rc, "\n  %s",
+			    tok.serials[i]);
+		}
+		card_pin(t, "Smart card", what, &tok, f[replaces != NULL ?
+		    1 : 3].value);
+		cm_token_issued_clear(&tok);
+		tui_command(t, "%s", cmd.buf);
+		tui_refresh_all(t);
+		break;
+	}
+	tui_form_wipe(f, nf);
+	tui_names_free(&procs);
+}
+
+static void
+card_personalize(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	card_personalize_common(t, r, NULL);
+}
+
+/* The card of the row replaces a lost or broken card. */
+static void
+card_replace(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[1];
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Card replaced";
+	f[0].required = 1;
+	f[0].help = "The serial number of the lost or broken card";
+	if (!tui_form(t, "Replace a card", f, 1))
+		return;
+	card_personalize_common(t, r, f[0].value);
+}
+
+static void
+card_unblock(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct cm_token_issued tok;
+	char what[200];
+	int rc;
+
+	if (r->key == NULL || *r->key == '\0' || !tui_confirm(t, "Unblock",
+	    "Set a new user PIN on this card with its SO PIN?"))
+		return;
+	memset(&tok, 0, sizeof(tok));
+	if ((rc = cm_card_unblock(tui_ctx(t), r->key, &tok.pin)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	snprintf(what, sizeof(what), "Card %s is unblocked.", r->key);
+	card_pin(t, "Card unblocked", what, &tok, NULL);
+	cm_token_issued_clear(&tok);
+	tui_command(t, "card unblock %s", tui_q(r->key));
+	tui_refresh_all(t);
+}
+
+static void
+card_revoke(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[1];
+	int rc;
+
+	if (r->key == NULL || *r->key == '\0')
+		return;
+	memset(f, 0, sizeof(f));
+	f[0].label = "Reason";
+	f[0].kind = TUI_CHOICE;
+	f[0].choices = reasons;
+	if (!tui_form(t, "Revoke card (all its certificates)", f, 1) ||
+	    !tui_confirm(t, "Revoke card", "Revoke the card and every "
+	    "certificate of it?"))
+		return;
+	if ((rc = cm_card_revoke(tui_ctx(t), r->key, f[0].value)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_command(t, "card revoke %s -r %s", tui_q(r->key),
+	    tui_q(f[0].value));
+	tui_refresh_all(t);
+}
+
+static void
+card_subject(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	subject_register(t, v, r);
+}
+
+static const struct tui_action card_actions[] = {
+	{ 'w', "w", "Wait", "wait for a card in a reader (PC/SC)", 0,
+	    card_wait },
+	{ 'p', "p", "Personalize", "personalize the card: keys, "
+	    "certificates and a new PIN", 1, card_personalize },
+	{ 's', "s", "Subject", "register a subject", 0, card_subject },
+	{ 'u', "u", "Unblock", "set a new user PIN with the card's SO PIN", 1,
+	    card_unblock },
+	{ 'x', "x", "Replace", "this card replaces a lost or broken one", 1,
+	    card_replace },
+	{ 'r', "r", "Revoke", "revoke the card: all its certificates", 1,
+	    card_revoke },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view cards_view = {
+	.name = "Smart Card",
+	.header = "Serial           State         Label                Model"
+	    "          Subject",
+	.fetch = cards_fetch,
+	.detail = cards_detail,
+	.actions = card_actions,
+	.empty = "No card in the PKCS#11 modules: w waits for one",
+};
+
 static struct tui_view *views[] = {
-	&tokens_view, &p10_view, &subjects_view, &certs_view
+	&tokens_view, &p10_view, &subjects_view, &certs_view, &cards_view
 };
 
 static const struct tui_action global[] = {

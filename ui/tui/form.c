@@ -171,6 +171,57 @@ tui_message(struct tui *t, const char *title, const char *text)
 	}
 }
 
+/*
+ * Show text while step(arg) runs again and again (each run waits a little
+ * for something, such as a card): 1 when step is done (it returned 1), 0
+ * when the officer pressed Esc, or step's error (negative).
+ */
+int
+tui_wait(struct tui *t, const char *title, const char *text,
+    int (*step)(void *), void *arg)
+{
+	struct dialog d;
+	const char *p;
+	int n, maxw, y, r, rc = 0, open = 0;
+	wint_t k;
+
+	n = text_lines(text, &maxw);
+	if (maxw > COLS - 6)
+		maxw = COLS - 6;
+	for (;;) {
+		if (!open) {
+			if (dialog_open(t, &d, n + 4, (maxw + 4 > 44 ?
+			    maxw + 4 : 44), title) == -1)
+				return 0;
+			open = 1;
+			for (y = 0, p = text; y < n; y++) {
+				tui_put(d.win, 1 + y, 2, d.w - 4, p, A_NORMAL);
+				if (p != NULL && (p = strchr(p, '\n')) != NULL)
+					p++;
+			}
+			tui_put(d.win, d.h - 2, 2, d.w - 4, "Esc: cancel",
+			    A_DIM);
+			update_panels();
+			doupdate();
+			wtimeout(d.win, 0);
+		}
+		if ((rc = step(arg)) != 0)
+			break;
+		r = tui_getkey(d.win, &k);
+		if (r == KEY_CODE_YES && k == KEY_RESIZE) {
+			wtimeout(d.win, -1);
+			dialog_close(t, &d);
+			open = 0;
+			continue;
+		}
+		if (r == OK && k == 27)
+			break;
+	}
+	wtimeout(d.win, -1);
+	dialog_close(t, &d);
+	return rc;
+}
+
 /* Ask a yes/no question; returns 1 for yes. */
 int
 tui_confirm(struct tui *t, const char *title, const char *text)

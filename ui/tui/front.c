@@ -98,6 +98,13 @@ tproc_p12_name(void *arg, const struct cm_token_procedure_info *pi)
 }
 
 static int
+tproc_card_name(void *arg, const struct cm_token_procedure_info *pi)
+{
+	return strcmp(pi->storage, "smartcard") == 0 ? tui_names_add(arg,
+	    pi->name) : 0;
+}
+
+static int
 profile_name(void *arg, const struct cm_officer_profile_info *pi)
 {
 	return tui_names_add(arg, pi->name);
@@ -130,6 +137,9 @@ tui_names(struct cm_ctx *ctx, enum tui_names_kind kind, const char *first,
 		break;
 	case TUI_N_SOFT_PROCEDURES:
 		rc = cm_token_procedure_list(ctx, NULL, tproc_p12_name, nm);
+		break;
+	case TUI_N_CARD_PROCEDURES:
+		rc = cm_token_procedure_list(ctx, NULL, tproc_card_name, nm);
 		break;
 	case TUI_N_PROFILES:
 		rc = cm_officer_profile_list(ctx, NULL, profile_name, nm);
@@ -187,8 +197,8 @@ tui_header_update(struct tui *t)
 }
 
 /*
- * The login dialog: the officer's token (a PKCS#12 file) and its PIN in a
- * masked field.  A refused login says why on the status line and asks
+ * The login dialog: the officer's token (a PKCS#12 file, or a smart card
+ * named by a PKCS#11 URI) and its PIN in a masked field.  A refused login says why on the status line and asks
  * again.  Returns the logged-in officer's name (in the context) or NULL
  * when the officer pressed Esc.
  */
@@ -205,8 +215,8 @@ tui_login(struct tui *t, const char *title, const char *token)
 	f[0].label = "Officer token";
 	f[0].kind = TUI_TEXT;
 	f[0].required = 1;
-	f[0].help = "The officer's PKCS#12 file (smart cards come with the "
-	    "smart card station)";
+	f[0].help = "The officer's PKCS#12 file, or smart card: "
+	    "pkcs11:token=LABEL";
 	if (token != NULL)
 		snprintf(f[0].value, sizeof(f[0].value), "%s", token);
 	f[1].label = "PIN";
@@ -216,7 +226,10 @@ tui_login(struct tui *t, const char *title, const char *token)
 	for (;;) {
 		if (!tui_form(t, title, f, 2))
 			break;
-		rc = cm_file_read(ctx, f[0].value, &buf, &len);
+		/* A smart card (a PKCS#11 URI), or a PKCS#12 file. */
+		len = 0;
+		rc = strncmp(f[0].value, "pkcs11:", 7) == 0 ? 0 :
+		    cm_file_read(ctx, f[0].value, &buf, &len);
 		if (rc == 0) {
 			tui_set_secret(t, f[1].value);
 			rc = cm_officer_login(ctx, f[0].value, buf, len);
@@ -262,7 +275,7 @@ tui_session(struct tui *t, const char *token)
 static void
 usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [-c cm.conf] [-d CMDB] [--officer FILE]\n"
+	fprintf(f, "usage: %s [-c cm.conf] [-d CMDB] [--officer FILE|URI]\n"
 	    "       %s -h | --help | -V | --version\n", prog, prog);
 }
 

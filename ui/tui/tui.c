@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include <panel.h>
@@ -738,6 +740,20 @@ switch_view(struct tui *t, long d)
 	tui_select(t, t->app->views[i]);
 }
 
+/*
+ * The terminal's size, asked of the terminal itself: a resize whose
+ * signal came while a dialog was closing is not missed.
+ */
+static void
+tui_size_check(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0 && is_term_resized(ws.ws_row, ws.ws_col))
+		resizeterm(ws.ws_row, ws.ws_col);
+}
+
 /* The main loop, until q or F10. */
 void
 tui_run(struct tui *t)
@@ -749,6 +765,7 @@ tui_run(struct tui *t)
 
 	tui_select(t, tui_current(t));
 	while (!t->quit) {
+		tui_size_check();
 		tui_redraw(t);
 		doupdate();
 		v = tui_current(t);

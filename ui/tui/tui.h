@@ -121,6 +121,7 @@ enum tui_names_kind {
 	TUI_N_CAS,
 	TUI_N_PROCEDURES,
 	TUI_N_SOFT_PROCEDURES,
+	TUI_N_CARD_PROCEDURES,
 	TUI_N_PROFILES
 };
 
@@ -160,6 +161,8 @@ int	tui_form(struct tui *, const char *, struct tui_field *, size_t);
 void	tui_form_wipe(struct tui_field *, size_t);
 void	tui_message(struct tui *, const char *, const char *);
 int	tui_confirm(struct tui *, const char *, const char *);
+int	tui_wait(struct tui *, const char *, const char *, int (*)(void *),
+	    void *);
 int	tui_menu(struct tui *, const char *, const char * const *, size_t,
 	    size_t);
 int	tui_secret(struct tui *, const char *, int, char *, size_t);
