@@ -148,7 +148,8 @@ slot_login(struct cm_ctx *ctx, struct p11lib *l, PKCS11_SLOT *slot, int kind)
 	 * session's) must not let a second one in without it.
 	 */
 	if (kind == CM_SECRET_OFFICER)
-		p11_slot_logout(ctx, l->path, PKCS11_get_slotid_from_slot(slot));
+		p11_slot_logout(ctx, l->path,
+		    PKCS11_get_slotid_from_slot(slot));
 	else {
 		if (!slot->token->loginRequired ||
 		    (PKCS11_is_logged_in(slot, 0, &in) == 0 && in))

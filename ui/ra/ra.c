@@ -1140,9 +1140,9 @@ card_pin(struct tui *t, const char *title, const char *what,
 			    "letter %s.", what, path);
 		explicit_bzero(text, sizeof(text));
 	} else
-		snprintf(msg, sizeof(msg), "%s\n\n  PIN: %s\n\nThe PIN is shown "
-		    "this once and stored nowhere: hand it to the holder now.",
-		    what, tok->pin);
+		snprintf(msg, sizeof(msg), "%s\n\n  PIN: %s\n\nThe PIN is "
+		    "shown this once and stored nowhere: hand it to the holder "
+		    "now.", what, tok->pin);
 	tui_message(t, title, msg);
 	explicit_bzero(msg, sizeof(msg));
 }
@@ -1223,8 +1223,8 @@ card_personalize_common(struct tui *t, const struct tui_row *r,
 			(void)cm_token_procedure_list(tui_ctx(t), f[0].value,
 			    tp_cb, &tp);
 			if (tp.letter && f[3].value[0] == '\0') {
-				tui_status(t, "token procedure \"%s\" hands out "
-				    "PIN letters: give a PIN letter file",
+				tui_status(t, "token procedure \"%s\" hands "
+				    "out PIN letters: give a PIN letter file",
 				    f[0].value);
 				tui_status_error(t);
 				continue;

@@ -198,7 +198,8 @@ tui_header_update(struct tui *t)
 
 /*
  * The login dialog: the officer's token (a PKCS#12 file, or a smart card
- * named by a PKCS#11 URI) and its PIN in a masked field.  A refused login says why on the status line and asks
+ * named by a PKCS#11 URI) and its PIN in a masked field.  A refused login
+ * says why on the status line and asks
  * again.  Returns the logged-in officer's name (in the context) or NULL
  * when the officer pressed Esc.
  */
