@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/regress/lib-hsm.sh"
 
 TAB=$(printf '\t')
-plan 78
+plan 84
 
 hsm_init
 # Cards come and go: a free slot is a blank card.
@@ -237,6 +237,24 @@ check_refused 4 'only a blank or a revoked card is initialized' \
     cm card init --label "Again" --card "pkcs11:token=Pre%20card%202"
 check_refused 3 'a label of 1 to 32 bytes' "card init needs a label of 32 bytes at most" \
     cm card init --label "0123456789012345678901234567890123"
+
+# --- PIN letters -------------------------------------------------------------
+
+must cm token-procedure create -n "Letter card" --storage smartcard \
+    --cert-procedure Auth --key-type ec:p256 --pin-procedure letter
+must cm subject register -s "O=opencm test,CN=Dan Letter"
+check_fail 2 'hands out PIN letters: give --pin-letter FILE' \
+    "a letter procedure wants a PIN letter file" \
+    cm card personalize -P "Letter card" --subject "O=opencm test,CN=Dan Letter"
+check "personalize with a PIN letter" \
+    cm card personalize -P "Letter card" --subject "O=opencm test,CN=Dan Letter" \
+    --label "Letter card" --pin-letter "$T/dan.letter"
+unlike "the PIN is not printed" "$(cat "$T/out")" 'PIN'
+LPIN=$(sed -n 's/^PIN: //p' "$T/dan.letter")
+like "the letter holds the PIN" "$LPIN" '^[0-9]{8}$'
+like "... readable by its owner only" "$(ls -l "$T/dan.letter")" '^-rw-------'
+run p11 --token-label "Letter card" --login --pin "$LPIN" --list-objects --type privkey
+is "the PIN of the letter opens the card" "$RC" 0
 
 # --- revoke ---------------------------------------------------------------
 
