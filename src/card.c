@@ -290,7 +290,8 @@ card_init(struct cm_ctx *ctx, struct card *c, const char *label,
 	struct p11_tok *t = c->tok;
 	unsigned char lab[32];
 	char *so = NULL, *user = NULL, detail[160];
-	int found = 0, known = 0, rc;
+	int known = 0, inited = 0, rc;
+	int64_t id;
 	size_t n;
 	CK_RV rv;
 
@@ -323,63 +324,79 @@ card_init(struct cm_ctx *ctx, struct card *c, const char *label,
 	memset(lab, ' ', sizeof(lab));
 	n = strlen(label);
 	memcpy(lab, label, n > sizeof(lab) ? sizeof(lab) : n);
-	p11_logout(t);
-	/* C_InitToken wants no session open on the token. */
-	if (t->session != CK_INVALID_HANDLE)
-		(void)t->mod->f->C_CloseSession(t->session);
+	/*
+	 * The SO PIN is sealed, and the CMDB locked, before the card is
+	 * touched: what C_InitToken sets must reach the CMDB.
+	 */
+	free(c->so_sealed);
+	c->so_sealed = NULL;
+	if ((rc = keystore_seal(ctx, so, &c->so_sealed, &c->so_len)) != 0 ||
+	    (rc = txn_begin(ctx)) != 0)
+		goto out;
+	inited = 1;
+	/* C_InitToken wants no session of ours open on the token. */
+	(void)t->mod->f->C_CloseAllSessions(t->slot);
+	t->login = 0;
 	t->session = CK_INVALID_HANDLE;
 	rv = t->mod->f->C_InitToken(t->slot, (CK_UTF8CHAR_PTR)so, strlen(so),
 	    lab);
-	if (rv == CKR_OK)
-		rv = t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
-		    CKF_RW_SESSION, NULL, NULL, &t->session);
 	if (rv != CKR_OK) {
 		rc = p11_fail_rv(ctx, t->label[0] != '\0' ? t->label : label,
 		    "C_InitToken", rv);
-		goto out;
+		inited = 0;
+		goto end;
+	}
+	rv = t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
+	    CKF_RW_SESSION, NULL, NULL, &t->session);
+	if (rv != CKR_OK) {
+		rc = p11_fail_rv(ctx, label, "C_OpenSession", rv);
+		goto end;
 	}
 	card_refresh(t);
 	if ((rc = p11_login(ctx, t, 1, so)) != 0)
-		goto out;
+		goto end;
 	rv = t->mod->f->C_InitPIN(t->session, (CK_UTF8CHAR_PTR)user,
 	    strlen(user));
 	p11_logout(t);
 	if (rv != CKR_OK) {
 		rc = p11_fail_rv(ctx, t->label, "C_InitPIN", rv);
-		goto out;
+		goto end;
 	}
 	card_refresh(t);
 	if (t->serial[0] == '\0') {
 		rc = cm_err(ctx, CM_ERR_TOKEN, "card \"%s\": it has no serial "
 		    "number", t->label);
-		goto out;
+		goto end;
 	}
-	free(c->so_sealed);
-	c->so_sealed = NULL;
-	if ((rc = keystore_seal(ctx, so, &c->so_sealed, &c->so_len)) != 0)
-		goto out;
-	if ((rc = txn_begin(ctx)) != 0)
-		goto out;
-	if ((rc = card_load(ctx, c, &found)) == 0) {
-		if (found)
-			rc = store_exec(ctx, "UPDATE cards SET label = ?, so_pin "
-			    "= ?, state = 'initialized', token_id = NULL, "
-			    "created = ? WHERE id = ?", "tbii", t->label,
-			    c->so_sealed, c->so_len, (int64_t)time(NULL),
-			    c->id);
-		else
-			rc = store_exec(ctx, "INSERT INTO cards (serial, model, "
-			    "manufacturer, label, so_pin, state, created) VALUES "
-			    "(?, ?, ?, ?, ?, 'initialized', ?)", "ttttbi",
-			    t->serial, t->model, t->manufacturer, t->label,
-			    c->so_sealed, c->so_len, (int64_t)time(NULL));
+	/* The card's row: its id only (the sealed SO PIN is the new one). */
+	rc = store_int(ctx, &id, "SELECT id FROM cards WHERE manufacturer = ? "
+	    "AND model = ? AND serial = ?", "ttt", t->manufacturer, t->model,
+	    t->serial);
+	if (rc == 0) {
+		c->id = id;
+		rc = store_exec(ctx, "UPDATE cards SET label = ?, so_pin = ?, "
+		    "state = 'initialized', token_id = NULL, created = ? WHERE "
+		    "id = ?", "tbii", t->label, c->so_sealed, c->so_len,
+		    (int64_t)time(NULL), c->id);
+	} else if (rc == CM_ERR_NOTFOUND) {
+		rc = store_exec(ctx, "INSERT INTO cards (serial, model, "
+		    "manufacturer, label, so_pin, state, created) VALUES "
+		    "(?, ?, ?, ?, ?, 'initialized', ?)", "ttttbi", t->serial, t->model,
+		    t->manufacturer, t->label, c->so_sealed, c->so_len,
+		    (int64_t)time(NULL));
+		if (rc == 0)
+			c->id = store_last_id(ctx);
 	}
-	if (rc == 0 && !found)
-		c->id = store_last_id(ctx);
 	snprintf(c->state, sizeof(c->state), "initialized");
+end:
 	snprintf(detail, sizeof(detail), "%s %s, label \"%s\"",
 	    t->manufacturer, t->model, t->label);
-	rc = txn_end(ctx, rc, "card.init", t->serial, detail);
+	rc = txn_end(ctx, rc, "card.init", t->serial[0] != '\0' ? t->serial :
+	    label, detail);
+	if (rc != 0 && inited)
+		cm_err_suffix(ctx, "; the card was initialized but its new SO "
+		    "PIN is not recorded: initialize it again with its "
+		    "maker's tools");
 	/* A transport PIN made here is handed out; one given is known. */
 	if (rc == 0 && pin_out != NULL && transport == NULL) {
 		*pin_out = user;
@@ -852,7 +869,8 @@ cm_card_init(struct cm_ctx *ctx, const char *uri, const char *label,
 	snprintf(serial, serlen, "%s", c.tok->serial);
 out:
 	card_clear(ctx, &c);
-	return audit_done(ctx, rc, "card.init", uri != NULL ? uri : "blank");
+	return audit_done(ctx, rc, "card.init", uri != NULL ?
+	    p11_uri_safe(uri) : "blank");
 }
 
 struct list_arg {

@@ -197,6 +197,7 @@ struct p11_uri {
 int		 p11_uri_parse(struct cm_ctx *, const char *, struct p11_uri *);
 void		 p11_uri_format(const struct p11_uri *, char *, size_t);
 const char	*p11_uri_token(const struct p11_uri *);
+const char	*p11_uri_safe(const char *);
 const char	*p11_module_path(const struct cm_ctx *, size_t);
 int		 p11_module_load(struct cm_ctx *, const char *,
 		    struct p11_module **);
@@ -215,7 +216,7 @@ int		 p11_login(struct cm_ctx *, struct p11_tok *, int,
 void		 p11_logout(struct p11_tok *);
 int		 p11_reset(struct cm_ctx *, struct p11_tok *);
 int		 p11_slot_user(struct cm_ctx *, const char *, unsigned long);
-void		 p11_slot_logout(struct cm_ctx *, const char *, unsigned long);
+int		 p11_slot_logout(struct cm_ctx *, const char *, unsigned long);
 int		 p11_keygen(struct cm_ctx *, struct p11_tok *, const char *,
 		    const char *, const unsigned char *, size_t, const char *,
 		    EVP_PKEY **);

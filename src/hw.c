@@ -356,6 +356,13 @@ cm_hw_keygen(struct cm_ctx *ctx, const char *uri, const char *type,
 	}
 	if (rv != CKR_OK)
 		return p11_fail_rv(ctx, t->label, "C_GenerateKey", rv);
+	if (attr_bool(t, h, CKA_SENSITIVE) != 1 ||
+	    attr_bool(t, h, CKA_EXTRACTABLE) != 0) {
+		(void)t->mod->f->C_DestroyObject(t->session, h);
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the module "
+		    "made the secret key readable (not sensitive, or extractable): "
+		    "it is destroyed", t->label);
+	}
 	return 0;
 }
 

@@ -963,7 +963,7 @@ out:
 	X509_free(cert);
 	ERR_clear_error();
 	if (rc != 0 && ctx->store != NULL && !ctx->readonly)
-		rc = audit_done(ctx, rc, "officer.login", token);
+		rc = audit_done(ctx, rc, "officer.login", p11_uri_safe(token));
 	return rc;
 }
 

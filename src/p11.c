@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -143,6 +144,23 @@ pct_decode(const char *s, const char *e, unsigned char *dst, size_t cap)
 }
 
 /*
+ * A URI as messages and audit records may show it: never one that carries
+ * a PIN (pin-value, pin-source), which is refused anyway.
+ */
+const char *
+p11_uri_safe(const char *uri)
+{
+	const char *p;
+
+	if (uri == NULL)
+		return "";
+	for (p = uri; (p = strchr(p, 'p')) != NULL; p++)
+		if (strncasecmp(p, "pin-", 4) == 0)
+			return "pkcs11:(a URI with a PIN, not shown)";
+	return uri;
+}
+
+/*
  * Parse a PKCS#11 URI (RFC 7512): the path attributes token, serial,
  * manufacturer, model, object, id and type, and the query attribute
  * module-path.  A token must be named, by label or serial.  Returns 0 or
@@ -166,13 +184,14 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 		{ NULL, 0, 0 }
 	};
 	const char *p, *e, *eq;
+	unsigned seen = 0;
 	long n;
 	size_t i;
 
 	memset(u, 0, sizeof(*u));
 	if (uri == NULL || strncmp(uri, "pkcs11:", 7) != 0)
 		return cm_err(ctx, CM_ERR_INVAL, "device \"%s\": a PKCS#11 URI "
-		    "starts with \"pkcs11:\"", uri == NULL ? "" : uri);
+		    "starts with \"pkcs11:\"", p11_uri_safe(uri));
 	for (p = uri + 7; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
 		e = p + strcspn(p, ";?&");
 		if (e == p)
@@ -185,6 +204,8 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 			continue;
 		}
 		if ((size_t)(eq - p) == 2 && strncmp(p, "id", 2) == 0) {
+			if (u->idlen > 0)
+				goto twice;
 			n = pct_decode(eq + 1, e, u->id, sizeof(u->id));
 			if (n <= 0)
 				goto bad;
@@ -203,6 +224,9 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 				    "give it in a PIN file or when asked");
 			continue;
 		}
+		if (seen & (1u << i))
+			goto twice;
+		seen |= 1u << i;
 		n = pct_decode(eq + 1, e, (unsigned char *)u + attrs[i].off,
 		    attrs[i].cap);
 		if (n < 0 || memchr((char *)u + attrs[i].off, '\0',
@@ -211,11 +235,15 @@ p11_uri_parse(struct cm_ctx *ctx, const char *uri, struct p11_uri *u)
 	}
 	if (u->token[0] == '\0' && u->serial[0] == '\0' && !u->slot_set)
 		return cm_err(ctx, CM_ERR_INVAL, "device \"%s\": name the "
-		    "token by label (token=) or serial number (serial=)", uri);
+		    "token by label (token=) or serial number (serial=)",
+		    p11_uri_safe(uri));
 	return 0;
 bad:
 	return cm_err(ctx, CM_ERR_INVAL, "device \"%s\": not a PKCS#11 URI "
-	    "(RFC 7512)", uri);
+	    "(RFC 7512)", p11_uri_safe(uri));
+twice:
+	return cm_err(ctx, CM_ERR_INVAL, "device \"%s\": an attribute is given "
+	    "twice (RFC 7512)", p11_uri_safe(uri));
 }
 
 static void
@@ -659,23 +687,36 @@ p11_slot_user(struct cm_ctx *ctx, const char *path, unsigned long slot)
 	return in;
 }
 
-/* Log this process out of the token in slot of the module at path. */
-void
+/*
+ * Log this process out of the token in slot of the module at path.
+ * Returns 0 when it is logged out, or CM_ERR_TOKEN.
+ */
+int
 p11_slot_logout(struct cm_ctx *ctx, const char *path, unsigned long slot)
 {
 	struct p11_module *m;
 	struct p11_tok *t;
 	CK_SESSION_HANDLE h;
+	CK_SESSION_INFO si;
+	CK_RV rv;
+	int rc;
 
-	if (p11_module_load(ctx, path, &m) != 0 ||
-	    m->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h) !=
-	    CKR_OK)
-		return;
+	if ((rc = p11_module_load(ctx, path, &m)) != 0)
+		return rc;
+	if ((rv = m->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL,
+	    &h)) != CKR_OK)
+		return p11_fail_rv(ctx, "", "C_OpenSession", rv);
 	(void)m->f->C_Logout(h);
+	rv = m->f->C_GetSessionInfo(h, &si);
 	(void)m->f->C_CloseSession(h);
 	for (t = ctx->p11_toks; t != NULL; t = t->next)
 		if (t->mod == m && t->slot == slot)
 			t->login = 0;
+	if (rv != CKR_OK || si.state == CKS_RO_USER_FUNCTIONS ||
+	    si.state == CKS_RW_USER_FUNCTIONS)
+		return cm_err(ctx, CM_ERR_TOKEN, "the token cannot be logged "
+		    "out of, so its PIN cannot be checked");
+	return 0;
 }
 
 /*
@@ -1039,9 +1080,13 @@ p11_keygen(struct cm_ctx *ctx, struct p11_tok *t, const char *type,
 	OPENSSL_free(ecp);
 	if (rv != CKR_OK)
 		return p11_fail_rv(ctx, t->label, "C_GenerateKeyPair", rv);
-	if ((rc = p11_undo_push(ctx, t, hpriv)) != 0 ||
-	    (rc = p11_undo_push(ctx, t, hpub)) != 0) {
+	if ((rc = p11_undo_push(ctx, t, hpriv)) != 0) {
 		(void)t->mod->f->C_DestroyObject(t->session, hpriv);
+		(void)t->mod->f->C_DestroyObject(t->session, hpub);
+		return rc;
+	}
+	if ((rc = p11_undo_push(ctx, t, hpub)) != 0) {
+		/* hpriv goes with the transaction; hpub now. */
 		(void)t->mod->f->C_DestroyObject(t->session, hpub);
 		return rc;
 	}
@@ -1134,15 +1179,25 @@ void
 p11_undo_end(struct cm_ctx *ctx, int rollback)
 {
 	struct p11_undo *u, *next;
+	char label[33] = "", msg[160];
+	int left = 0;
 
 	for (u = ctx->p11_undo; u != NULL; u = next) {
 		next = u->next;
-		if (rollback)
-			(void)u->tok->mod->f->C_DestroyObject(u->tok->session,
-			    u->obj);
+		if (rollback && u->tok->mod->f->C_DestroyObject(u->tok->session,
+		    u->obj) != CKR_OK) {
+			left++;
+			snprintf(label, sizeof(label), "%s", u->tok->label);
+		}
 		free(u);
 	}
 	ctx->p11_undo = NULL;
+	if (left > 0) {
+		snprintf(msg, sizeof(msg), "; token \"%s\" still holds %d "
+		    "object%s of the failed change: delete %s there", label,
+		    left, left == 1 ? "" : "s", left == 1 ? "it" : "them");
+		cm_err_suffix(ctx, msg);
+	}
 }
 
 /* Close one token's session (logging out of it) and forget it. */

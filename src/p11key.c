@@ -147,10 +147,13 @@ slot_login(struct cm_ctx *ctx, struct p11lib *l, PKCS11_SLOT *slot, int kind)
 	 * process made before (PKCS#11 logins are the application's, not a
 	 * session's) must not let a second one in without it.
 	 */
-	if (kind == CM_SECRET_OFFICER)
-		p11_slot_logout(ctx, l->path,
-		    PKCS11_get_slotid_from_slot(slot));
-	else {
+	if (kind == CM_SECRET_OFFICER) {
+		if ((rc = p11_slot_logout(ctx, l->path,
+		    PKCS11_get_slotid_from_slot(slot))) != 0) {
+			cm_err_prefix(ctx, slot->token->label);
+			return rc;
+		}
+	} else {
 		if (!slot->token->loginRequired ||
 		    (PKCS11_is_logged_in(slot, 0, &in) == 0 && in))
 			return 0;

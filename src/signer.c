@@ -105,6 +105,11 @@ signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 			cm_err_prefix(ctx, r.name);
 			goto fail;
 		}
+	} else if (r.pub == NULL) {
+		rc = cm_err(ctx, CM_ERR_DB, "key \"%s\": the Key Registry has "
+		    "no public key for it, so the key on its token cannot be "
+		    "checked", r.name);
+		goto fail;
 	} else if ((rc = p11_key_open(ctx, r.device, CM_SECRET_TOKEN, r.pub,
 	    &pkey)) != 0) {
 		snprintf(pfx, sizeof(pfx), "key \"%s\"", r.name);

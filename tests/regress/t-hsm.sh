@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/regress/lib-hsm.sh"
 
 TAB=$(printf '\t')
-plan 54
+plan 56
 
 hsm_init
 hsm_token CA-HSM 4711
@@ -155,6 +155,8 @@ check_refused 3 'a PIN is never written in a PKCS#11 URI' \
 check_refused 3 'ed25519 keys are made in the soft key store only' \
     "ed25519 on a token is refused" \
     cm key create -n k-ed -t ed25519 --device pkcs11:token=CA-HSM
+check_refused 3 'an attribute is given twice' "a URI naming the token twice" \
+    cm key create -n k-twice -t ec:p256 --device 'pkcs11:token=CA-HSM;token=X'
 check_refused 3 'not a PKCS#11 URI' "a bad URI is refused" \
     cm key create -n k-bad -t ec:p256 --device 'pkcs11:token%zz'
 check_refused 10 'token "Nowhere" is not present' \

@@ -19,13 +19,16 @@ enum { O_SUBJECT = 256, O_CARD, O_LABEL, O_LETTER, O_REPLACES, O_TRANSPORT,
 static int
 letter_open(const char *path)
 {
-	int fd;
+	int fd, e;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
-		fprintf(stderr, "cmctl: %s: %s%s\n", path, strerror(errno),
-		    errno == EEXIST ? " (a PIN letter is never written over an "
+	    0600)) == -1) {
+		e = errno;
+		fprintf(stderr, "cmctl: %s: %s%s\n", path, strerror(e),
+		    e == EEXIST ? " (a PIN letter is never written over an "
 		    "existing file)" : "");
+		errno = e;
+	}
 	return fd;
 }
 

@@ -69,6 +69,10 @@ uri_add(char *uri, size_t len, const char *attr, const char *s, int hex)
 
 	n += (size_t)snprintf(uri + n, len - n, "%s%s=",
 	    uri[n - 1] == ':' ? "" : ";", attr);
+	if (n >= len - 4) {
+		uri[len - 1] = '\0';
+		return;
+	}
 	for (; *p != '\0' && n + 4 < len; p++) {
 		if (hex) {
 			if (p[1] == '\0')
@@ -174,8 +178,14 @@ parse(struct hw *hw, int argc, char **argv)
 			rc = value(argc, argv, &i, &hw->token);
 		else if (strcmp(o, "-slot") == 0)
 			rc = value(argc, argv, &i, &hw->slot);
-		else if (strcmp(o, "-pin") == 0)
-			rc = value(argc, argv, &i, &hw->pin);
+		else if (strcmp(o, "-pin") == 0) {
+			/* Kept off the process list from here on. */
+			if ((rc = value(argc, argv, &i, &hw->pin)) == 0) {
+				if ((hw->pin = strdup(hw->pin)) == NULL)
+					return 1;
+				explicit_bzero(argv[i], strlen(argv[i]));
+			}
+		}
 		else if (strcmp(o, "-pinfile") == 0)
 			rc = value(argc, argv, &i, &hw->cli.token_pin_file);
 		else if (strcmp(o, "-id") == 0)
@@ -340,5 +350,9 @@ main(int argc, char *argv[])
 		status = run(&hw);
 	free(db);
 	cm_ctx_free(hw.cli.ctx);
+	if (hw.pin != NULL) {
+		explicit_bzero((char *)hw.pin, strlen(hw.pin));
+		free((char *)hw.pin);
+	}
 	return status;
 }
