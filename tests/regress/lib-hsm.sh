@@ -9,6 +9,10 @@
 #                       for each LABEL a PIN file $T/LABEL.pin named in
 #                       token.LABEL.pin-file (write the PIN there)
 #   p11 ARGS...         pkcs11-tool on $P11MOD (a tool nobody here wrote)
+#   hsm_ceremony DIR    the bootstrap ceremony's HSM variant in DIR: the
+#                       HSM "CA HSM" (PIN 1111), officer cards "Officer 1
+#                       card" (2222) and "Officer 2 card" (3333); its
+#                       output in $T/ceremony.out
 
 P11MOD=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
 [ -f "$P11MOD" ] || P11MOD=/usr/lib/softhsm/libsofthsm2.so
@@ -50,4 +54,23 @@ hsm_conf() {
 
 p11() {
 	pkcs11-tool --module "$P11MOD" "$@"
+}
+
+hsm_ceremony() {
+	mkdir -p "$1"
+	hsm_token "CA HSM" 1111
+	hsm_token "Officer 1 card" 2222
+	hsm_token "Officer 2 card" 3333
+	printf '1111\n' >"$1/CA HSM.pin"
+	printf '2222\n' >"$1/Officer 1 card.pin"
+	printf '3333\n' >"$1/Officer 2 card.pin"
+	run env CEREMONY_PKCS11="$P11MOD" CMCTL="$CMCTL" \
+	    HWSETUP="$(dirname "$CMCTL")/cm-hwsetup" \
+	    sh "$top_srcdir/scripts/bootstrap-ceremony" --hsm "CA HSM" \
+	    --cards "Officer 1 card,Officer 2 card" "$1" "C=SE,O=Example"
+	cp "$T/out" "$T/ceremony.out"
+	if [ "$RC" -ne 0 ]; then
+		_show_run ceremony
+		die "the ceremony failed"
+	fi
 }

@@ -14,22 +14,7 @@ plan 42
 
 hsm_init
 D=$T/ceremony
-mkdir -p "$D"
-hsm_token "CA HSM" 1111
-hsm_token "Officer 1 card" 2222
-hsm_token "Officer 2 card" 3333
-printf '1111\n' >"$D/CA HSM.pin"
-printf '2222\n' >"$D/Officer 1 card.pin"
-printf '3333\n' >"$D/Officer 2 card.pin"
-
-run env CEREMONY_PKCS11="$P11MOD" CMCTL="$CMCTL" HWSETUP="$HWSETUP" \
-    sh "$top_srcdir/scripts/bootstrap-ceremony" --hsm "CA HSM" \
-    --cards "Officer 1 card,Officer 2 card" "$D" "C=SE,O=Example"
-cp "$T/out" "$T/ceremony.out"
-if [ "$RC" -ne 0 ]; then
-	_show_run ceremony
-	die "the ceremony failed"
-fi
+hsm_ceremony "$D"
 pass "the HSM ceremony with officer cards runs to its end"
 
 unset CM_DB

@@ -14,17 +14,7 @@ plan 7
 
 hsm_init
 D=$T/ceremony
-mkdir -p "$D"
-hsm_token "CA HSM" 1111
-hsm_token "Officer 1 card" 2222
-hsm_token "Officer 2 card" 3333
-printf '1111\n' >"$D/CA HSM.pin"
-printf '2222\n' >"$D/Officer 1 card.pin"
-printf '3333\n' >"$D/Officer 2 card.pin"
-run env CEREMONY_PKCS11="$P11MOD" CMCTL="$CMCTL" \
-    HWSETUP="$top_builddir/cm-hwsetup" sh "$top_srcdir/scripts/bootstrap-ceremony" \
-    --hsm "CA HSM" --cards "Officer 1 card,Officer 2 card" "$D" "C=SE,O=Example"
-[ "$RC" -eq 0 ] || { _show_run ceremony; die "the ceremony failed"; }
+hsm_ceremony "$D"
 unset CM_DB
 
 tui_start 100 30 "$CMAWB" -c "$D/cm.conf" -d "$D/cm.db" \
