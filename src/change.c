@@ -59,6 +59,8 @@ static const struct change_handler handlers[] = {
 	{ "officer.disable",		officer_apply_disable },
 	{ "officer.modify",		officer_apply_modify },
 	{ "policy.import",		policy_apply_import },
+	{ "dist-rule.create",		dist_rule_apply_create },
+	{ "dist-rule.attach",		dist_rule_apply_attach },
 	{ NULL,				NULL }
 };
 
@@ -276,6 +278,15 @@ static const char *const policy_sql[] = {
 	    "',' || quote(cert_sha256) || ',' || quote(state) || ',' || "
 	    "quote(two_step) || ',' || quote(ca_id) || ',' || quote(serial) "
 	    "FROM officers ORDER BY id",
+	/* Empty tables add nothing: older CMDBs keep their digests. */
+	"SELECT quote(id) || ',' || quote(name) || ',' || quote(url) || ',' "
+	    "|| quote(method) || ',' || quote(content) || ',' || quote(format) "
+	    "|| ',' || quote(server_ca) || ',' || quote(client) || ',' || "
+	    "quote(basic_user) || ',' || quote(basic_password) FROM dist_rules "
+	    "ORDER BY id",
+	"SELECT quote(rule_id) || ',' || quote(ca_id) || ',' || "
+	    "quote(procedure_id) FROM dist_attach ORDER BY rule_id, ca_id, "
+	    "procedure_id",
 	NULL
 };
 

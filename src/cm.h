@@ -523,6 +523,40 @@ int	cm_policy_import(struct cm_ctx *, const unsigned char *, size_t);
 /* Bootstrap (bootstrap.c). */
 int	cm_bootstrap(struct cm_ctx *, const char *, struct cm_token_issued *);
 
+/* Distribution rules (dist.c). */
+struct cm_dist_rule_req {
+	const char	*name;
+	const char	*url;		/* https://host/path */
+	const char	*method;	/* PUT or POST */
+	const char	*content;	/* crl,delta-crl,ca-cert,certs,cil */
+	const char	*format;	/* der (default) or pem */
+	const char	*server_ca;	/* PEM: the server's CA certificates */
+	const char	*client;	/* PKCS#11 URI or PKCS#12 file */
+	const char	*basic_user;
+	const char	*basic_password; /* sealed by the engine */
+};
+
+struct cm_dist_rule_info {
+	int64_t		 id;
+	const char	*name;
+	const char	*url;
+	const char	*method;
+	const char	*content;
+	const char	*format;
+	const char	*server_ca;
+	const char	*client;	/* NULL: none */
+	const char	*basic_user;	/* NULL: none */
+	const char	*attached;	/* "CA x" / "procedure y" lines */
+	time_t		 created;
+};
+
+typedef int (*cm_dist_rule_cb)(void *, const struct cm_dist_rule_info *);
+int	cm_dist_rule_create(struct cm_ctx *, const struct cm_dist_rule_req *);
+int	cm_dist_rule_attach(struct cm_ctx *, const char *, const char *,
+	    const char *);
+int	cm_dist_rule_list(struct cm_ctx *, const char *, cm_dist_rule_cb,
+	    void *);
+
 /* Smart cards at the card station (card.c). */
 struct cm_card_req {
 	const char	*procedure;	/* a token procedure, smartcard */

@@ -369,6 +369,10 @@ int		 officer_apply_create(struct cm_ctx *, const struct change *);
 int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
+/* dist.c */
+int		 dist_rule_apply_create(struct cm_ctx *, const struct change *);
+int		 dist_rule_apply_attach(struct cm_ctx *, const struct change *);
+
 /* policy.c */
 int		 policy_apply_import(struct cm_ctx *, const struct change *);
 

@@ -83,6 +83,15 @@ const struct cli_cmd cli_cmds[] = {
 	{ "token", "list", cmd_token_list, "token list [--subject ID|DN]", 1 },
 	{ "token", "show", cmd_token_show, "token show ID", 1 },
 	{ "token", "revoke", cmd_token_revoke, "token revoke ID -r REASON", 1 },
+	{ "dist-rule", "create", cmd_dist_rule_create, "dist-rule create -n NAME "
+	    "--url URL --method PUT|POST --publish LIST\n"
+	    "             --server-ca FILE [--format der|pem] [--client URI|FILE] "
+	    "[--basic-user USER\n"
+	    "             --basic-password-file FILE]", 1 },
+	{ "dist-rule", "list", cmd_dist_rule_list, "dist-rule list", 1 },
+	{ "dist-rule", "show", cmd_dist_rule_show, "dist-rule show NAME", 1 },
+	{ "dist-rule", "attach", cmd_dist_rule_attach, "dist-rule attach NAME "
+	    "(--ca CA | --procedure PROCEDURE)", 1 },
 	{ "card", "init", cmd_card_init, "card init --label LABEL [--card URI] "
 	    "[--transport-pin-file FILE]", 1 },
 	{ "card", "personalize", cmd_card_personalize, "card personalize -P "

@@ -1,0 +1,400 @@
+/*
+ * dist.c: distribution rules, the policy of publication: where CRLs, CA
+ * certificates, certificates and certificate issuance lists go (an HTTPS
+ * URL, PUT or POST, DER or PEM), whom the server must be (its CA
+ * certificates), who opencm is to it (a TLS client credential), and
+ * optional HTTP basic credentials, the password sealed under the key
+ * store.  Rules are attached to CAs and certificate procedures.  Both are
+ * policy changes signed by two officers.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "extern.h"
+
+static const char *const contents[] = {
+	"crl", "delta-crl", "ca-cert", "certs", "cil", NULL
+};
+
+/* An https URL with a host: "https://host[:port][/path]". */
+static int
+url_check(struct cm_ctx *ctx, const char *name, const char *url)
+{
+	const char *h, *e;
+
+	if (url == NULL || strncmp(url, "https://", 8) != 0)
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": URL "
+		    "\"%s\": publication is over HTTPS only (https://host/"
+		    "path)", name, url != NULL ? url : "");
+	h = url + 8;
+	e = h + strcspn(h, "/?#");
+	if (e == h || *h == ':' || memchr(h, '@', (size_t)(e - h)) != NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": URL "
+		    "\"%s\": a host is required, and no credentials in the URL",
+		    name, url);
+	for (; *url != '\0'; url++)
+		if (isspace((unsigned char)*url) || iscntrl((unsigned char)*url))
+			return cm_err(ctx, CM_ERR_INVAL, "distribution rule "
+			    "\"%s\": the URL has a blank or a control "
+			    "character", name);
+	return 0;
+}
+
+/* What a rule publishes: a comma list of contents, normalized. */
+static int
+content_check(struct cm_ctx *ctx, const char *name, const char *list,
+    char **norm)
+{
+	char **v = NULL;
+	size_t n = 0, i, j;
+	int rc;
+
+	*norm = NULL;
+	if (list == NULL || *list == '\0')
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": what "
+		    "it publishes is required (crl, delta-crl, ca-cert, certs, "
+		    "cil)", name);
+	if ((rc = cm_split(list, ',', &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		for (j = 0; contents[j] != NULL; j++)
+			if (strcmp(v[i], contents[j]) == 0)
+				break;
+		if (contents[j] == NULL) {
+			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+			    "\"%s\" is not published (crl, delta-crl, ca-cert, "
+			    "certs, cil)", name, v[i]);
+			goto out;
+		}
+	}
+	rc = cm_list_norm(list, norm);
+out:
+	cm_split_free(v, n);
+	return rc;
+}
+
+/* The server's CA certificates: a PEM bundle of at least one. */
+static int
+bundle_check(struct cm_ctx *ctx, const char *name, const char *pem)
+{
+	BIO *b;
+	X509 *x;
+	int n = 0;
+
+	if (pem == NULL || (b = BIO_new_mem_buf(pem, -1)) == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": the "
+		    "server's CA certificates are required (PEM)", name);
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	BIO_free(b);
+	if (n == 0)
+		return cm_err_ssl(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "the server CA file holds no PEM certificate", name);
+	return 0;
+}
+
+/*
+ * Check a rule's fields; *norm receives what it publishes, normalized
+ * (caller frees).
+ */
+static int
+rule_fields_check(struct cm_ctx *ctx, const char *name, const char *url,
+    const char *method, const char *format, const char *bundle,
+    const char *client, const char *content, char **norm)
+{
+	int rc;
+
+	if ((rc = cm_name_check(ctx, "distribution rule", name)) != 0 ||
+	    (rc = url_check(ctx, name, url)) != 0)
+		return rc;
+	if (method == NULL || (strcmp(method, "PUT") != 0 &&
+	    strcmp(method, "POST") != 0))
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "method \"%s\" (PUT or POST)", name, cm_def(method, ""));
+	if (format == NULL || (strcmp(format, "der") != 0 &&
+	    strcmp(format, "pem") != 0))
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "format \"%s\" (der or pem)", name, cm_def(format, ""));
+	if (client != NULL && *client != '\0' &&
+	    strncmp(client, "pkcs11:", 7) == 0) {
+		struct p11_uri u;
+
+		if ((rc = p11_uri_parse(ctx, client, &u)) != 0)
+			return rc;
+	}
+	if ((rc = bundle_check(ctx, name, bundle)) != 0)
+		return rc;
+	return content_check(ctx, name, content, norm);
+}
+
+/*
+ * Create a distribution rule, as a policy change.  The basic password, if
+ * any, is sealed under the key store before it goes into the change.
+ * Returns 0 or a CM_ERR_* naming the rule and the rule it breaks.
+ */
+int
+cm_dist_rule_create(struct cm_ctx *ctx, const struct cm_dist_rule_req *req)
+{
+	struct change *ch = NULL;
+	unsigned char *sealed = NULL;
+	char *content = NULL, *b64 = NULL;
+	const char *format = cm_def(req->format, "der");
+	size_t sealedlen = 0;
+	int64_t id;
+	int rc;
+
+	if ((rc = rule_fields_check(ctx, req->name, req->url, req->method,
+	    format, req->server_ca, req->client, req->content,
+	    &content)) != 0)
+		goto out;
+	if ((req->basic_user == NULL) != (req->basic_password == NULL)) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": HTTP "
+		    "basic credentials are a user and a password, both",
+		    req->name);
+		goto out;
+	}
+	rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name = ?",
+	    "t", req->name);
+	if ((rc = change_target(ctx, rc, 0, "distribution rule",
+	    req->name)) != 0)
+		goto out;
+	if (req->basic_password != NULL) {
+		if ((rc = keystore_seal(ctx, req->basic_password, &sealed,
+		    &sealedlen)) != 0)
+			goto out;
+		if ((b64 = calloc(1, 4 * ((sealedlen + 2) / 3) + 1)) == NULL) {
+			rc = CM_ERR_NOMEM;
+			goto out;
+		}
+		EVP_EncodeBlock((unsigned char *)b64, sealed, (int)sealedlen);
+	}
+	if ((ch = change_new("dist-rule.create")) == NULL ||
+	    change_set(ch, "name", req->name) != 0 ||
+	    change_set(ch, "url", req->url) != 0 ||
+	    change_set(ch, "method", req->method) != 0 ||
+	    change_set(ch, "content", content) != 0 ||
+	    change_set(ch, "format", format) != 0 ||
+	    change_set(ch, "server-ca", req->server_ca) != 0 ||
+	    (req->client != NULL && change_set(ch, "client", req->client) !=
+	    0) ||
+	    (req->basic_user != NULL && (change_set(ch, "basic-user",
+	    req->basic_user) != 0 || change_set(ch, "basic-password-sealed",
+	    b64) != 0))) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	rc = change_submit(ctx, ch, req->name);
+	change_free(ch);
+	free(content);
+	free(b64);
+	OPENSSL_free(sealed);
+	return rc;
+out:
+	change_free(ch);
+	free(content);
+	free(b64);
+	OPENSSL_free(sealed);
+	return audit_done(ctx, rc, "dist-rule.create", req->name);
+}
+
+/* Apply dist-rule.create (also from an imported policy). */
+int
+dist_rule_apply_create(struct cm_ctx *ctx, const struct change *ch)
+{
+	const char *name = change_get(ch, "name"), *b64;
+	char *content = NULL;
+	unsigned char *sealed = NULL;
+	int len = 0, rc;
+
+	if (name == NULL)
+		return cm_err(ctx, CM_ERR_INVAL, "dist-rule.create: name "
+		    "missing");
+	/* The checks of create, again: the change may come from an import. */
+	if ((rc = rule_fields_check(ctx, name, change_get(ch, "url"),
+	    change_get(ch, "method"), change_get(ch, "format"),
+	    change_get(ch, "server-ca"), change_get(ch, "client"),
+	    change_get(ch, "content"), &content)) != 0)
+		goto out;
+	if ((b64 = change_get(ch, "basic-password-sealed")) != NULL) {
+		if ((sealed = malloc(strlen(b64) + 1)) == NULL) {
+			rc = CM_ERR_NOMEM;
+			goto out;
+		}
+		if ((len = EVP_DecodeBlock(sealed, (const unsigned char *)b64,
+		    (int)strlen(b64))) <= 0) {
+			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+			    "the sealed password is not base64", name);
+			goto out;
+		}
+		/* EVP_DecodeBlock counts the padding as data. */
+		len -= (int)(strlen(b64) > 0 && b64[strlen(b64) - 1] == '=') +
+		    (int)(strlen(b64) > 1 && b64[strlen(b64) - 2] == '=');
+	}
+	rc = store_exec(ctx, "INSERT INTO dist_rules (name, url, method, "
+	    "content, format, server_ca, client, basic_user, basic_password, "
+	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tttttttt" "bi",
+	    name, change_get(ch, "url"), change_get(ch, "method"), content,
+	    change_get(ch, "format"), change_get(ch, "server-ca"),
+	    change_get(ch, "client"), change_get(ch, "basic-user"), sealed,
+	    (size_t)(len > 0 ? len : 0), (int64_t)time(NULL));
+out:
+	free(content);
+	free(sealed);
+	return rc;
+}
+
+/*
+ * Attach a distribution rule to a CA or to a certificate procedure (one
+ * of the two), as a policy change.
+ */
+int
+cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
+    const char *procedure)
+{
+	struct change *ch = NULL;
+	int64_t id;
+	int rc;
+
+	if ((ca == NULL) == (procedure == NULL)) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": attach "
+		    "it to a CA or to a certificate procedure", cm_def(rule, ""));
+		goto out;
+	}
+	rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name = ?",
+	    "t", cm_def(rule, ""));
+	if (rc == CM_ERR_NOTFOUND)
+		rc = cm_err(ctx, rc, "distribution rule \"%s\" not found",
+		    cm_def(rule, ""));
+	if (rc != 0)
+		goto out;
+	if (ca != NULL)
+		rc = ca_lookup(ctx, ca, &id);
+	else if ((rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE "
+	    "name = ?", "t", procedure)) == CM_ERR_NOTFOUND)
+		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
+		    procedure);
+	if (rc != 0)
+		goto out;
+	if ((ch = change_new("dist-rule.attach")) == NULL ||
+	    change_set(ch, "name", rule) != 0 ||
+	    (ca != NULL && change_set(ch, "ca", ca) != 0) ||
+	    (procedure != NULL && change_set(ch, "procedure", procedure) !=
+	    0)) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	rc = change_submit(ctx, ch, rule);
+	change_free(ch);
+	return rc;
+out:
+	change_free(ch);
+	return audit_done(ctx, rc, "dist-rule.attach", cm_def(rule, ""));
+}
+
+/* Apply dist-rule.attach. */
+int
+dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
+{
+	const char *name = change_get(ch, "name");
+	const char *ca = change_get(ch, "ca"), *proc = change_get(ch,
+	    "procedure");
+	int64_t rid, oid, dummy;
+	int rc;
+
+	if (name == NULL || (ca == NULL) == (proc == NULL))
+		return cm_err(ctx, CM_ERR_INVAL, "dist-rule.attach: a rule and "
+		    "a CA or a certificate procedure");
+	if ((rc = store_int(ctx, &rid, "SELECT id FROM dist_rules WHERE name "
+	    "= ?", "t", name)) != 0)
+		return rc == CM_ERR_NOTFOUND ? cm_err(ctx, rc, "distribution "
+		    "rule \"%s\" not found", name) : rc;
+	if (ca != NULL)
+		rc = ca_lookup(ctx, ca, &oid);
+	else if ((rc = store_int(ctx, &oid, "SELECT id FROM procedures WHERE "
+	    "name = ?", "t", proc)) == CM_ERR_NOTFOUND)
+		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
+		    proc);
+	if (rc != 0)
+		return rc;
+	rc = store_int(ctx, &dummy, "SELECT rule_id FROM dist_attach WHERE "
+	    "rule_id = ?1 AND ca_id IS ?2 AND procedure_id IS ?3", "ijj", rid,
+	    ca != NULL ? oid : 0, proc != NULL ? oid : 0);
+	if (rc == 0)
+		return cm_err(ctx, CM_ERR_EXISTS, "distribution rule \"%s\" is "
+		    "attached to %s \"%s\" already", name, ca != NULL ? "CA" :
+		    "certificate procedure", ca != NULL ? ca : proc);
+	if (rc != CM_ERR_NOTFOUND)
+		return rc;
+	return store_exec(ctx, "INSERT INTO dist_attach (rule_id, ca_id, "
+	    "procedure_id) VALUES (?, ?, ?)", "ijj", rid, ca != NULL ? oid : 0,
+	    proc != NULL ? oid : 0);
+}
+
+struct list_arg {
+	cm_dist_rule_cb	 cb;
+	void		*arg;
+};
+
+static int
+list_cb(void *arg, struct store_row *row)
+{
+	struct list_arg *a = arg;
+	struct cm_dist_rule_info ri;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.id = store_row_int(row, 0);
+	ri.name = store_row_text(row, 1);
+	ri.url = store_row_text(row, 2);
+	ri.method = store_row_text(row, 3);
+	ri.content = store_row_text(row, 4);
+	ri.format = store_row_text(row, 5);
+	ri.server_ca = store_row_text(row, 6);
+	ri.client = store_row_null(row, 7) ? NULL : store_row_text(row, 7);
+	ri.basic_user = store_row_null(row, 8) ? NULL : store_row_text(row, 8);
+	ri.attached = store_row_null(row, 9) ? "" : store_row_text(row, 9);
+	ri.created = (time_t)store_row_int(row, 10);
+	return a->cb(a->arg, &ri);
+}
+
+/*
+ * Call cb for every distribution rule, or the one named (which must
+ * exist), with what it is attached to ("CA X" and "procedure Y" lines).
+ * The basic password is never handed out.
+ */
+int
+cm_dist_rule_list(struct cm_ctx *ctx, const char *name, cm_dist_rule_cb cb,
+    void *arg)
+{
+	struct list_arg a = { cb, arg };
+	int64_t id;
+	int rc;
+
+	if (name != NULL) {
+		rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name "
+		    "= ?", "t", name);
+		if (rc == CM_ERR_NOTFOUND)
+			return cm_err(ctx, rc, "distribution rule \"%s\" not "
+			    "found", name);
+		if (rc != 0)
+			return rc;
+	}
+	return store_query(ctx, "SELECT r.id, r.name, r.url, r.method, "
+	    "r.content, r.format, r.server_ca, r.client, r.basic_user, "
+	    "(SELECT group_concat(w, char(10)) FROM (SELECT CASE WHEN "
+	    "a.ca_id IS NOT NULL THEN 'CA ' || c.name ELSE 'procedure ' || "
+	    "p.name END AS w FROM dist_attach a LEFT JOIN cas c ON c.id = "
+	    "a.ca_id LEFT JOIN procedures p ON p.id = a.procedure_id WHERE "
+	    "a.rule_id = r.id ORDER BY w)), r.created FROM dist_rules r WHERE "
+	    "?1 IS NULL OR r.name = ?1 ORDER BY r.name", list_cb, &a, "t",
+	    name);
+}

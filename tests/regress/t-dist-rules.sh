@@ -1,0 +1,97 @@
+#!/bin/sh
+# t-dist-rules.sh: distribution rules, the policy of publication: created
+# and attached as policy changes (two officers once there are officers),
+# checked (HTTPS only, PUT or POST, what is published, the server's CA
+# certificates), the HTTP basic password sealed and never shown, refusals
+# that change nothing, and audit verify over them.
+# shellcheck source=tests/regress/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TAB=$(printf '\t')
+plan 36
+
+pki_basic
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/tlsca.key" -subj "/CN=Web TLS CA" -days 30 \
+    -out "$T/tlsca.pem" >/dev/null 2>&1 || die "openssl req failed"
+printf 'not a certificate\n' >"$T/junk.pem"
+printf 'Sesame-4711\n' >"$T/basic.pw"
+
+check "dist-rule create: CRLs and the CA certificate by PUT" \
+    cm dist-rule create -n web --url https://pki.example.test/crl/ \
+    --method PUT --publish crl,ca-cert,delta-crl --server-ca "$T/tlsca.pem"
+check "dist-rule create: certificates by POST, PEM, mTLS and basic auth" \
+    cm dist-rule create -n ocsp-feed --url https://ocsp.example.test:8443/in \
+    --method POST --publish certs,cil --format pem --server-ca "$T/tlsca.pem" \
+    --client "pkcs11:token=TLS%20HSM" --basic-user feeder \
+    --basic-password-file "$T/basic.pw"
+
+run cm dist-rule list
+cp "$T/out" "$T/rules"
+is "dist-rule list: two rules" "$(lines "$T/rules")" 2
+is "... the first: method, URL, what it publishes (normalized), format" \
+    "$(line_for web "$T/rules")" \
+    "web${TAB}PUT https://pki.example.test/crl/${TAB}crl,ca-cert,delta-crl${TAB}der"
+
+run cm dist-rule show ocsp-feed
+like "dist-rule show: the client credential" "$(cat "$T/out")" \
+    'Client credential: pkcs11:token=TLS%20HSM'
+like "... the basic user" "$(cat "$T/out")" 'HTTP basic user: feeder'
+unlike "... never the password" "$(cat "$T/out")" 'Sesame'
+like "... the server's CA certificates" "$(cat "$T/out")" \
+    'BEGIN CERTIFICATE'
+assert "the password is nowhere in the CMDB in clear" \
+    sh -c "! sqlite3 '$CM_DB' .dump | grep -q Sesame"
+sqlite3 "$CM_DB" "SELECT writefile('$T/pw.der', basic_password) FROM \
+    dist_rules WHERE name = 'ocsp-feed'" >/dev/null
+like "... it is sealed (PBES2, scrypt, AES-256-CBC)" \
+    "$(openssl asn1parse -inform DER -in "$T/pw.der" | tr '\n' ' ')" \
+    ':PBES2 .*:scrypt .*:aes-256-cbc'
+unlike "... and the change document holds it sealed only" \
+    "$(sqlv "$CM_DB" "SELECT document FROM changes")" 'Sesame'
+
+# --- attach -------------------------------------------------------------------
+
+check "attach a rule to a CA" cm dist-rule attach web --ca Sub
+check "attach a rule to a certificate procedure" \
+    cm dist-rule attach ocsp-feed --procedure Server
+run cm dist-rule show web
+like "dist-rule show names what it is attached to" "$(cat "$T/out")" \
+    'Attached: CA Sub'
+check_refused 6 'attached to CA "Sub" already' "a second attach is refused" \
+    cm dist-rule attach web --ca Sub
+check_refused 5 'CA "Nowhere" not found' "attach to an unknown CA" \
+    cm dist-rule attach web --ca Nowhere
+check_refused 5 'distribution rule "nope" not found' "attach an unknown rule" \
+    cm dist-rule attach nope --ca Sub
+
+# --- refusals change nothing ---------------------------------------------------
+
+check_refused 3 'publication is over HTTPS only' "an http URL is refused" \
+    cm dist-rule create -n plain --url http://pki.example.test/ --method PUT \
+    --publish crl --server-ca "$T/tlsca.pem"
+check_refused 3 'no credentials in the URL' "credentials in the URL are refused" \
+    cm dist-rule create -n creds --url https://u:p@pki.example.test/ \
+    --method PUT --publish crl --server-ca "$T/tlsca.pem"
+check_refused 3 'method "GET" \(PUT or POST\)' "method GET is refused" \
+    cm dist-rule create -n get --url https://pki.example.test/ --method GET \
+    --publish crl --server-ca "$T/tlsca.pem"
+check_refused 3 '"ocsp" is not published' "an unknown content is refused" \
+    cm dist-rule create -n what --url https://pki.example.test/ --method PUT \
+    --publish crl,ocsp --server-ca "$T/tlsca.pem"
+check_refused 3 'the server CA file holds no PEM certificate' \
+    "a server CA file without certificates is refused" \
+    cm dist-rule create -n junk --url https://pki.example.test/ --method PUT \
+    --publish crl --server-ca "$T/junk.pem"
+check_refused 6 'distribution rule "web" already exists' \
+    "a duplicate name is refused" \
+    cm dist-rule create -n web --url https://pki.example.test/ --method PUT \
+    --publish crl --server-ca "$T/tlsca.pem"
+check_refused 3 'a user and a password, both' "a basic user without password" \
+    cm dist-rule create -n half --url https://pki.example.test/ --method PUT \
+    --publish crl --server-ca "$T/tlsca.pem" --basic-user feeder
+check_fail 2 'dist-rule attach NAME' "attach needs a CA or a procedure" \
+    cm dist-rule attach web
+
+check "audit verify: the rules are policy, in the digest" cm audit verify
+done_testing

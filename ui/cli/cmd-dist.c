@@ -1,0 +1,173 @@
+/*
+ * cmd-dist.c: cmctl dist-rule create|list|show|attach.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { O_URL = 256, O_METHOD, O_PUBLISH, O_FORMAT, O_SERVERCA, O_CLIENT,
+    O_USER, O_PWFILE, O_CA, O_PROC };
+
+int
+cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name",		required_argument, NULL, 'n' },
+		{ "url",		required_argument, NULL, O_URL },
+		{ "method",		required_argument, NULL, O_METHOD },
+		{ "publish",		required_argument, NULL, O_PUBLISH },
+		{ "format",		required_argument, NULL, O_FORMAT },
+		{ "server-ca",		required_argument, NULL, O_SERVERCA },
+		{ "client",		required_argument, NULL, O_CLIENT },
+		{ "basic-user",		required_argument, NULL, O_USER },
+		{ "basic-password-file", required_argument, NULL, O_PWFILE },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cm_dist_rule_req req;
+	const char *cafile = NULL, *pwfile = NULL;
+	unsigned char *pem = NULL;
+	char *pw = NULL, *bundle = NULL;
+	size_t len = 0;
+	int ch, rc, status = 0;
+
+	memset(&req, 0, sizeof(req));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': req.name = optarg; break;
+		case O_URL: req.url = optarg; break;
+		case O_METHOD: req.method = optarg; break;
+		case O_PUBLISH: req.content = optarg; break;
+		case O_FORMAT: req.format = optarg; break;
+		case O_SERVERCA: cafile = optarg; break;
+		case O_CLIENT: req.client = optarg; break;
+		case O_USER: req.basic_user = optarg; break;
+		case O_PWFILE: pwfile = optarg; break;
+		default:
+			return cli_usage_error("dist-rule create: unknown option "
+			    "or missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc || req.name == NULL || req.url == NULL ||
+	    req.method == NULL || req.content == NULL || cafile == NULL)
+		return cli_usage_error("dist-rule create -n NAME --url URL "
+		    "--method PUT|POST --publish LIST --server-ca FILE");
+	if ((rc = cm_file_read(cli->ctx, cafile, &pem, &len)) != 0)
+		return cli_fail(cli, rc);
+	if ((bundle = calloc(1, len + 1)) == NULL) {
+		cm_free(pem);
+		return 1;
+	}
+	memcpy(bundle, pem, len);
+	cm_free(pem);
+	req.server_ca = bundle;
+	if (pwfile != NULL) {
+		if ((pw = calloc(1, 1024)) == NULL ||
+		    (rc = cm_secret_file(cli->ctx, pwfile, 0, pw, 1024)) != 0) {
+			status = pw == NULL ? 1 : cli_fail(cli, rc);
+			goto out;
+		}
+		req.basic_password = pw;
+	}
+	if ((rc = cm_dist_rule_create(cli->ctx, &req)) != 0) {
+		status = cli_fail(cli, rc);
+		goto out;
+	}
+	cli_info(cli, "distribution rule \"%s\" created", req.name);
+out:
+	if (pw != NULL) {
+		explicit_bzero(pw, 1024);
+		free(pw);
+	}
+	free(bundle);
+	return status;
+}
+
+static int
+rule_line(void *arg, const struct cm_dist_rule_info *ri)
+{
+	(void)arg;
+	printf("%s\t%s %s\t%s\t%s\n", ri->name, ri->method, ri->url,
+	    ri->content, ri->format);
+	return 0;
+}
+
+int
+cmd_dist_rule_list(struct cli *cli, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = cli_args("dist-rule list takes no options", argc, argv,
+	    0)) != 0)
+		return rc;
+	if ((rc = cm_dist_rule_list(cli->ctx, NULL, rule_line, NULL)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+static int
+rule_detail(void *arg, const struct cm_dist_rule_info *ri)
+{
+	const char *p, *nl;
+	char t[32];
+
+	printf("Name: %s\nURL: %s\nMethod: %s\nPublishes: %s\nFormat: %s\n",
+	    ri->name, ri->url, ri->method, ri->content, ri->format);
+	printf("Client credential: %s\nHTTP basic user: %s\nCreated: %s\n",
+	    ri->client != NULL ? ri->client : "none", ri->basic_user != NULL ?
+	    ri->basic_user : "none", cli_time(ri->created, t, sizeof(t)));
+	for (p = ri->attached; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		printf("Attached: %.*s\n", (int)(nl - p), p);
+	}
+	fputs(ri->server_ca, stdout);
+	(void)arg;
+	return 0;
+}
+
+int
+cmd_dist_rule_show(struct cli *cli, int argc, char **argv)
+{
+	int rc;
+
+	if ((rc = cli_args("dist-rule show NAME", argc, argv, 1)) != 0)
+		return rc;
+	if ((rc = cm_dist_rule_list(cli->ctx, argv[1], rule_detail, NULL)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+int
+cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ca",		required_argument, NULL, O_CA },
+		{ "procedure",	required_argument, NULL, O_PROC },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *ca = NULL, *proc = NULL;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_CA: ca = optarg; break;
+		case O_PROC: proc = optarg; break;
+		default:
+			return cli_usage_error("dist-rule attach: unknown option "
+			    "or missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1 || (ca == NULL) == (proc == NULL))
+		return cli_usage_error("dist-rule attach NAME (--ca CA | "
+		    "--procedure PROCEDURE)");
+	if ((rc = cm_dist_rule_attach(cli->ctx, argv[optind], ca, proc)) != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "distribution rule \"%s\" attached to %s \"%s\"",
+	    argv[optind], ca != NULL ? "CA" : "certificate procedure",
+	    ca != NULL ? ca : proc);
+	return 0;
+}
