@@ -31,17 +31,18 @@ url_check(struct cm_ctx *ctx, const char *name, const char *url)
 	const char *h, *e;
 
 	if (url == NULL || strncmp(url, "https://", 8) != 0)
-		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": URL "
-		    "\"%s\": publication is over HTTPS only (https://host/"
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "URL \"%s\": publication is over HTTPS only (https://host/"
 		    "path)", name, url != NULL ? url : "");
 	h = url + 8;
 	e = h + strcspn(h, "/?#");
 	if (e == h || *h == ':' || memchr(h, '@', (size_t)(e - h)) != NULL)
-		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": URL "
-		    "\"%s\": a host is required, and no credentials in the URL",
-		    name, url);
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "URL \"%s\": a host is required, and no credentials in "
+		    "the URL", name, url);
 	for (; *url != '\0'; url++)
-		if (isspace((unsigned char)*url) || iscntrl((unsigned char)*url))
+		if (isspace((unsigned char)*url) ||
+		    iscntrl((unsigned char)*url))
 			return cm_err(ctx, CM_ERR_INVAL, "distribution rule "
 			    "\"%s\": the URL has a blank or a control "
 			    "character", name);
@@ -59,9 +60,9 @@ content_check(struct cm_ctx *ctx, const char *name, const char *list,
 
 	*norm = NULL;
 	if (list == NULL || *list == '\0')
-		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": what "
-		    "it publishes is required (crl, delta-crl, ca-cert, certs, "
-		    "cil)", name);
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "what it publishes is required (crl, delta-crl, ca-cert, "
+		    "certs, cil)", name);
 	if ((rc = cm_split(list, ',', &v, &n)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -69,9 +70,9 @@ content_check(struct cm_ctx *ctx, const char *name, const char *list,
 			if (strcmp(v[i], contents[j]) == 0)
 				break;
 		if (contents[j] == NULL) {
-			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-			    "\"%s\" is not published (crl, delta-crl, ca-cert, "
-			    "certs, cil)", name, v[i]);
+			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule "
+			    "\"%s\": \"%s\" is not published (crl, delta-crl, "
+			    "ca-cert, certs, cil)", name, v[i]);
 			goto out;
 		}
 	}
@@ -90,16 +91,17 @@ bundle_check(struct cm_ctx *ctx, const char *name, const char *pem)
 	int n = 0;
 
 	if (pem == NULL || (b = BIO_new_mem_buf(pem, -1)) == NULL)
-		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": the "
-		    "server's CA certificates are required (PEM)", name);
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "the server's CA certificates are required (PEM)", name);
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		X509_free(x);
 		n++;
 	}
 	BIO_free(b);
 	if (n == 0)
-		return cm_err_ssl(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-		    "the server CA file holds no PEM certificate", name);
+		return cm_err_ssl(ctx, CM_ERR_INVAL, "distribution rule "
+		    "\"%s\": the server CA file holds no PEM certificate",
+		    name);
 	return 0;
 }
 
@@ -226,19 +228,27 @@ dist_rule_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    change_get(ch, "content"), &content)) != 0)
 		goto out;
 	if ((b64 = change_get(ch, "basic-password-sealed")) != NULL) {
-		if ((sealed = malloc(strlen(b64) + 1)) == NULL) {
+		size_t bl;
+
+		/* Blanks around it (from a document) are not base64. */
+		while (isspace((unsigned char)*b64))
+			b64++;
+		bl = strlen(b64);
+		while (bl > 0 && isspace((unsigned char)b64[bl - 1]))
+			bl--;
+		if ((sealed = malloc(bl + 1)) == NULL) {
 			rc = CM_ERR_NOMEM;
 			goto out;
 		}
-		if ((len = EVP_DecodeBlock(sealed, (const unsigned char *)b64,
-		    (int)strlen(b64))) <= 0) {
-			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-			    "the sealed password is not base64", name);
+		if (bl == 0 || (len = EVP_DecodeBlock(sealed,
+		    (const unsigned char *)b64, (int)bl)) <= 0) {
+			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule "
+			    "\"%s\": the sealed password is not base64", name);
 			goto out;
 		}
 		/* EVP_DecodeBlock counts the padding as data. */
-		len -= (int)(strlen(b64) > 0 && b64[strlen(b64) - 1] == '=') +
-		    (int)(strlen(b64) > 1 && b64[strlen(b64) - 2] == '=');
+		len -= (int)(b64[bl - 1] == '=') + (int)(bl > 1 &&
+		    b64[bl - 2] == '=');
 	}
 	rc = store_exec(ctx, "INSERT INTO dist_rules (name, url, method, "
 	    "content, format, server_ca, client, basic_user, basic_password, "
@@ -266,8 +276,9 @@ cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
 	int rc;
 
 	if ((ca == NULL) == (procedure == NULL)) {
-		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": attach "
-		    "it to a CA or to a certificate procedure", cm_def(rule, ""));
+		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "attach it to a CA or to a certificate procedure",
+		    cm_def(rule, ""));
 		goto out;
 	}
 	rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name = ?",

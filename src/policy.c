@@ -34,6 +34,17 @@ elem(struct exp *e, const char *name)
 	return n;
 }
 
+static xmlNodePtr
+elem_in(struct exp *e, xmlNodePtr parent, const char *name)
+{
+	xmlNodePtr n = NULL;
+
+	if (parent != NULL &&
+	    (n = xmlNewChild(parent, NULL, BAD_CAST name, NULL)) == NULL)
+		e->rc = CM_ERR_NOMEM;
+	return n;
+}
+
 static void
 attr(struct exp *e, xmlNodePtr n, const char *name, const char *value)
 {
@@ -203,6 +214,62 @@ officer_cb(void *arg, const struct cm_officer_info *oi)
 	return e->rc;
 }
 
+struct dist_exp {
+	struct exp	*e;
+	xmlNodePtr	 n;
+};
+
+static int
+dist_sealed_cb(void *arg, struct store_row *row)
+{
+	struct dist_exp *d = arg;
+	const unsigned char *p;
+	char *b64;
+	size_t len;
+
+	if ((p = store_row_blob(row, 0, &len)) == NULL || len == 0)
+		return 1;
+	if ((b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
+		return CM_ERR_NOMEM;
+	EVP_EncodeBlock((unsigned char *)b64, p, (int)len);
+	child(d->e, d->n, "basic-password-sealed", b64);
+	free(b64);
+	return 1;
+}
+
+static int
+dist_cb(void *arg, const struct cm_dist_rule_info *ri)
+{
+	struct exp *e = arg;
+	struct dist_exp d = { e, elem(e, "dist-rule") };
+	const char *p, *nl;
+	char what[200];
+	int rc;
+
+	attr(e, d.n, "name", ri->name);
+	attr(e, d.n, "url", ri->url);
+	attr(e, d.n, "method", ri->method);
+	attr(e, d.n, "content", ri->content);
+	attr(e, d.n, "format", ri->format);
+	attr(e, d.n, "client", ri->client);
+	attr(e, d.n, "basic-user", ri->basic_user);
+	child(e, d.n, "server-ca", ri->server_ca);
+	/* Sealed under this CMDB's key store: it opens with its passphrase. */
+	if ((rc = store_query(e->ctx, "SELECT basic_password FROM dist_rules "
+	    "WHERE id = ?", dist_sealed_cb, &d, "i", ri->id)) != 0)
+		return rc;
+	for (p = ri->attached; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		snprintf(what, sizeof(what), "%.*s", (int)(nl - p), p);
+		if (strncmp(what, "CA ", 3) == 0)
+			attr(e, elem_in(e, d.n, "attach"), "ca", what + 3);
+		else if (strncmp(what, "procedure ", 10) == 0)
+			attr(e, elem_in(e, d.n, "attach"), "procedure",
+			    what + 10);
+	}
+	return e->rc;
+}
+
 /*
  * The whole policy as a canonical XML document.  Returns 0 and *out
  * (NUL-terminated, caller frees with cm_free) or a CM_ERR_*.
@@ -234,7 +301,8 @@ cm_policy_export(struct cm_ctx *ctx, unsigned char **out, size_t *outlen)
 	    (rc = cm_cert_procedure_list(ctx, NULL, cp_cb, &e)) != 0 ||
 	    (rc = cm_token_procedure_list(ctx, NULL, tp_cb, &e)) != 0 ||
 	    (rc = cm_officer_profile_list(ctx, NULL, op_cb, &e)) != 0 ||
-	    (rc = cm_officer_list(ctx, NULL, officer_cb, &e)) != 0)
+	    (rc = cm_officer_list(ctx, NULL, officer_cb, &e)) != 0 ||
+	    (rc = cm_dist_rule_list(ctx, NULL, dist_cb, &e)) != 0)
 		goto out;
 	if ((len = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_1_0, NULL, 0,
 	    &c14n)) < 0) {
@@ -354,6 +422,55 @@ exists(struct cm_ctx *ctx, const char *sql, const char *name)
 	return store_int(ctx, &id, sql, "t", name) == 0;
 }
 
+/* A distribution rule of an imported policy, and its attachments. */
+static int
+import_dist(struct cm_ctx *ctx, xmlNodePtr n, const char *name)
+{
+	struct change *ch = NULL, *at;
+	xmlNodePtr c;
+	char *ca_text = NULL, *pw = NULL, *v;
+	int rc;
+
+	if ((ch = elem_change(n, "dist-rule.create")) == NULL ||
+	    (ca_text = children_text(n, "server-ca")) == NULL ||
+	    (pw = children_text(n, "basic-password-sealed")) == NULL ||
+	    change_set(ch, "server-ca", ca_text) != 0 ||
+	    (*pw != '\0' && change_set(ch, "basic-password-sealed", pw) !=
+	    0)) {
+		rc = CM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = dist_rule_apply_create(ctx, ch)) != 0)
+		goto out;
+	for (c = n->children; c != NULL && rc == 0; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)c->name, "attach") != 0)
+			continue;
+		if ((at = change_new("dist-rule.attach")) == NULL ||
+		    change_set(at, "name", name) != 0) {
+			change_free(at);
+			rc = CM_ERR_NOMEM;
+			break;
+		}
+		if ((v = prop(c, "ca")) != NULL) {
+			rc = change_set(at, "ca", v);
+			free(v);
+		}
+		if (rc == 0 && (v = prop(c, "procedure")) != NULL) {
+			rc = change_set(at, "procedure", v);
+			free(v);
+		}
+		if (rc == 0)
+			rc = dist_rule_apply_attach(ctx, at);
+		change_free(at);
+	}
+out:
+	change_free(ch);
+	free(ca_text);
+	free(pw);
+	return rc;
+}
+
 /* Apply one element of an imported policy. */
 static int
 import_elem(struct cm_ctx *ctx, xmlNodePtr n)
@@ -421,6 +538,11 @@ import_elem(struct cm_ctx *ctx, xmlNodePtr n)
 		    strcmp(change_get(ch, "state"), "active") != 0)
 			rc = store_exec(ctx, "UPDATE officers SET state = "
 			    "'disabled' WHERE name = ?", "t", name);
+	} else if (strcmp(kind, "dist-rule") == 0) {
+		if (exists(ctx, "SELECT id FROM dist_rules WHERE name = ?",
+		    name))
+			goto out;
+		rc = import_dist(ctx, n, name);
 	} else
 		rc = cm_err(ctx, CM_ERR_INVAL, "policy import: unknown element "
 		    "<%s>", kind);

@@ -8,9 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 
 TAB=$(printf '\t')
-plan 36
+plan 42
 
 pki_basic
+cp "$CM_DB" "$T/before-rules.db"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$T/tlsca.key" -subj "/CN=Web TLS CA" -days 30 \
     -out "$T/tlsca.pem" >/dev/null 2>&1 || die "openssl req failed"
@@ -94,4 +95,20 @@ check_fail 2 'dist-rule attach NAME' "attach needs a CA or a procedure" \
     cm dist-rule attach web
 
 check "audit verify: the rules are policy, in the digest" cm audit verify
+
+# --- policy export and import ---------------------------------------------------
+
+check "policy export" cm policy export -o "$T/policy.xml"
+like "the export has the rules, their attachments and server CAs" \
+    "$(tr '\n' ' ' <"$T/policy.xml")" \
+    '<dist-rule [^>]*name="web"[^>]*><server-ca>-----BEGIN CERTIFICATE.*<attach ca="Sub"></attach>'
+unlike "... and the basic password only sealed" "$(cat "$T/policy.xml")" 'Sesame'
+check "the policy imported into the CMDB as it was before the rules" \
+    cm -d "$T/before-rules.db" policy import "$T/policy.xml"
+run cm -d "$T/before-rules.db" dist-rule show ocsp-feed
+like "the imported rule is there, attached" "$(cat "$T/out")" \
+    'Attached: procedure Server'
+is "the sealed password came along" \
+    "$(sqlv "$T/before-rules.db" "SELECT hex(basic_password) FROM dist_rules WHERE name = 'ocsp-feed'")" \
+    "$(sqlv "$CM_DB" "SELECT hex(basic_password) FROM dist_rules WHERE name = 'ocsp-feed'")"
 done_testing

@@ -47,8 +47,9 @@ cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
 		case O_USER: req.basic_user = optarg; break;
 		case O_PWFILE: pwfile = optarg; break;
 		default:
-			return cli_usage_error("dist-rule create: unknown option "
-			    "or missing argument \"%s\"", argv[optind - 1]);
+			return cli_usage_error("dist-rule create: unknown "
+			    "option or missing argument \"%s\"",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc || req.name == NULL || req.url == NULL ||
@@ -157,8 +158,9 @@ cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
 		case O_CA: ca = optarg; break;
 		case O_PROC: proc = optarg; break;
 		default:
-			return cli_usage_error("dist-rule attach: unknown option "
-			    "or missing argument \"%s\"", argv[optind - 1]);
+			return cli_usage_error("dist-rule attach: unknown "
+			    "option or missing argument \"%s\"",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1 || (ca == NULL) == (proc == NULL))
