@@ -281,19 +281,12 @@ cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
 		    cm_def(rule, ""));
 		goto out;
 	}
-	rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name = ?",
-	    "t", cm_def(rule, ""));
-	if (rc == CM_ERR_NOTFOUND)
-		rc = cm_err(ctx, rc, "distribution rule \"%s\" not found",
-		    cm_def(rule, ""));
-	if (rc != 0)
+	if ((rc = store_named(ctx, &id, "SELECT id FROM dist_rules WHERE "
+	    "name = ?", "distribution rule", cm_def(rule, ""))) != 0)
 		goto out;
-	if (ca != NULL)
-		rc = ca_lookup(ctx, ca, &id);
-	else if ((rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE "
-	    "name = ?", "t", procedure)) == CM_ERR_NOTFOUND)
-		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
-		    procedure);
+	rc = ca != NULL ? ca_lookup(ctx, ca, &id) : store_named(ctx, &id,
+	    "SELECT id FROM procedures WHERE name = ?", "certificate procedure",
+	    procedure);
 	if (rc != 0)
 		goto out;
 	if ((ch = change_new("dist-rule.attach")) == NULL ||
@@ -325,16 +318,12 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 	if (name == NULL || (ca == NULL) == (proc == NULL))
 		return cm_err(ctx, CM_ERR_INVAL, "dist-rule.attach: a rule and "
 		    "a CA or a certificate procedure");
-	if ((rc = store_int(ctx, &rid, "SELECT id FROM dist_rules WHERE name "
-	    "= ?", "t", name)) != 0)
-		return rc == CM_ERR_NOTFOUND ? cm_err(ctx, rc, "distribution "
-		    "rule \"%s\" not found", name) : rc;
-	if (ca != NULL)
-		rc = ca_lookup(ctx, ca, &oid);
-	else if ((rc = store_int(ctx, &oid, "SELECT id FROM procedures WHERE "
-	    "name = ?", "t", proc)) == CM_ERR_NOTFOUND)
-		rc = cm_err(ctx, rc, "certificate procedure \"%s\" not found",
-		    proc);
+	if ((rc = store_named(ctx, &rid, "SELECT id FROM dist_rules WHERE "
+	    "name = ?", "distribution rule", name)) != 0)
+		return rc;
+	rc = ca != NULL ? ca_lookup(ctx, ca, &oid) : store_named(ctx, &oid,
+	    "SELECT id FROM procedures WHERE name = ?", "certificate procedure",
+	    proc);
 	if (rc != 0)
 		return rc;
 	rc = store_int(ctx, &dummy, "SELECT rule_id FROM dist_attach WHERE "
@@ -390,15 +379,9 @@ cm_dist_rule_list(struct cm_ctx *ctx, const char *name, cm_dist_rule_cb cb,
 	int64_t id;
 	int rc;
 
-	if (name != NULL) {
-		rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name "
-		    "= ?", "t", name);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "distribution rule \"%s\" not "
-			    "found", name);
-		if (rc != 0)
-			return rc;
-	}
+	if (name != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
+	    "dist_rules WHERE name = ?", "distribution rule", name)) != 0)
+		return rc;
 	return store_query(ctx, "SELECT r.id, r.name, r.url, r.method, "
 	    "r.content, r.format, r.server_ca, r.client, r.basic_user, "
 	    "(SELECT group_concat(w, char(10)) FROM (SELECT CASE WHEN "

@@ -106,6 +106,8 @@ int		 store_query(struct cm_ctx *, const char *, store_row_cb, void *,
 		    const char *, ...);
 int		 store_int(struct cm_ctx *, int64_t *, const char *,
 		    const char *, ...);
+int		 store_named(struct cm_ctx *, int64_t *, const char *,
+		    const char *, const char *);
 int64_t		 store_last_id(struct cm_ctx *);
 int64_t		 store_changes(struct cm_ctx *);
 int64_t		 store_row_int(struct store_row *, int);

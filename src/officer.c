@@ -993,15 +993,9 @@ cm_officer_profile_list(struct cm_ctx *ctx, const char *name,
 	int64_t id;
 	int rc;
 
-	if (name != NULL) {
-		rc = store_int(ctx, &id, "SELECT id FROM officer_profiles WHERE "
-		    "name = ?", "t", name);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "officer profile \"%s\" not "
-			    "found", name);
-		if (rc != 0)
-			return rc;
-	}
+	if (name != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
+	    "officer_profiles WHERE name = ?", "officer profile", name)) != 0)
+		return rc;
 	return store_query(ctx, "SELECT id, name, permissions FROM "
 	    "officer_profiles WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
 	    opl_cb, &a, "t", name);

@@ -539,15 +539,9 @@ cm_cert_procedure_list(struct cm_ctx *ctx, const char *name,
 	int64_t id;
 	int rc;
 
-	if (name != NULL) {
-		rc = store_int(ctx, &id, "SELECT id FROM procedures WHERE "
-		    "name = ?", "t", name);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "certificate procedure \"%s\" "
-			    "not found", name);
-		if (rc != 0)
-			return rc;
-	}
+	if (name != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
+	    "procedures WHERE name = ?", "certificate procedure", name)) != 0)
+		return rc;
 	return store_query(ctx, "SELECT p.id, p.name, c.name, p.format, "
 	    "p.key_usage, p.eku, p.validity, p.digest, p.chain, p.allow_keys, "
 	    "p.fields, c.state, k.state FROM procedures p JOIN cas c ON "

@@ -566,3 +566,18 @@ fail:
 	}
 	return rc;
 }
+
+/*
+ * The id of the row named name, by sql (one "?" for the name); a missing
+ * one is CM_ERR_NOTFOUND with "what \"name\" not found".
+ */
+int
+store_named(struct cm_ctx *ctx, int64_t *id, const char *sql,
+    const char *what, const char *name)
+{
+	int rc;
+
+	if ((rc = store_int(ctx, id, sql, "t", name)) == CM_ERR_NOTFOUND)
+		return cm_err(ctx, rc, "%s \"%s\" not found", what, name);
+	return rc;
+}

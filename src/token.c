@@ -416,15 +416,9 @@ cm_token_procedure_list(struct cm_ctx *ctx, const char *name,
 	int64_t id;
 	int rc;
 
-	if (name != NULL) {
-		rc = store_int(ctx, &id, "SELECT id FROM token_procedures WHERE "
-		    "name = ?", "t", name);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "token procedure \"%s\" not "
-			    "found", name);
-		if (rc != 0)
-			return rc;
-	}
+	if (name != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
+	    "token_procedures WHERE name = ?", "token procedure", name)) != 0)
+		return rc;
 	return store_query(ctx, "SELECT t.id, t.name, t.storage, "
 	    "t.card_serial, t.serial_range, t.pin_procedure, t.issuer_certs, "
 	    "t.key_type, (SELECT group_concat(name, char(10)) FROM (SELECT "
