@@ -557,6 +557,26 @@ int	cm_dist_rule_attach(struct cm_ctx *, const char *, const char *,
 int	cm_dist_rule_list(struct cm_ctx *, const char *, cm_dist_rule_cb,
 	    void *);
 
+/* The publication queue (dist.c). */
+struct cm_publication_info {
+	int64_t		 id;
+	const char	*rule;
+	const char	*kind;		/* crl, delta-crl, ca-cert, cert, cil */
+	const char	*ca;
+	const char	*target;	/* its name under the rule's URL */
+	const char	*state;		/* pending, delivered, failed */
+	int		 attempts;
+	time_t		 next_try;
+	const char	*last_error;	/* NULL: none */
+	time_t		 created;
+};
+
+typedef int (*cm_publication_cb)(void *,
+    const struct cm_publication_info *);
+int	cm_publication_list(struct cm_ctx *, const char *, const char *,
+	    cm_publication_cb, void *);
+int	cm_publication_retry(struct cm_ctx *, int64_t, int64_t *);
+
 /* Smart cards at the card station (card.c). */
 struct cm_card_req {
 	const char	*procedure;	/* a token procedure, smartcard */

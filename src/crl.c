@@ -467,6 +467,9 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 		rc = store_exec(ctx, "INSERT INTO counters (name, value) VALUES "
 		    "(?, ?) ON CONFLICT (name) DO UPDATE SET value = "
 		    "excluded.value", "ti", counter, num);
+	/* Its publications commit with it. */
+	if (rc == 0)
+		rc = dist_enqueue_crl(ctx, ca_id, ca, delta, num);
 end:
 	snprintf(detail, sizeof(detail), "%s CRL %lld, %lld entries",
 	    delta ? "delta" : "full", (long long)num, (long long)b.entries);

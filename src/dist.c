@@ -20,6 +20,9 @@
 
 #include "extern.h"
 
+static int	enqueue_ca_cert(struct cm_ctx *, int64_t, int64_t,
+		    const char *);
+
 static const char *const contents[] = {
 	"crl", "delta-crl", "ca-cert", "certs", "cil", NULL
 };
@@ -335,9 +338,12 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 		    "certificate procedure", ca != NULL ? ca : proc);
 	if (rc != CM_ERR_NOTFOUND)
 		return rc;
-	return store_exec(ctx, "INSERT INTO dist_attach (rule_id, ca_id, "
+	rc = store_exec(ctx, "INSERT INTO dist_attach (rule_id, ca_id, "
 	    "procedure_id) VALUES (?, ?, ?)", "ijj", rid, ca != NULL ? oid : 0,
 	    proc != NULL ? oid : 0);
+	if (rc == 0 && ca != NULL)
+		rc = enqueue_ca_cert(ctx, rid, oid, ca);
+	return rc;
 }
 
 struct list_arg {
@@ -391,4 +397,160 @@ cm_dist_rule_list(struct cm_ctx *ctx, const char *name, cm_dist_rule_cb cb,
 	    "a.rule_id = r.id ORDER BY w)), r.created FROM dist_rules r WHERE "
 	    "?1 IS NULL OR r.name = ?1 ORDER BY r.name", list_cb, &a, "t",
 	    name);
+}
+
+/* ------------------------------------------------------------ queue */
+
+/* A CA's name as a file name under a URL: letters, digits, . _ - only. */
+static void
+file_name(const char *name, const char *suffix, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; name[i] != '\0' && n + 1 < len; i++)
+		buf[n++] = isalnum((unsigned char)name[i]) || name[i] == '.' ||
+		    name[i] == '_' || name[i] == '-' ? name[i] : '_';
+	buf[n] = '\0';
+	snprintf(buf + n, len - n, "%s", suffix);
+}
+
+/*
+ * Inside the transaction of a CRL: enqueue it for every rule attached to
+ * its CA that publishes that kind of CRL.
+ */
+int
+dist_enqueue_crl(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
+    int delta, int64_t number)
+{
+	const char *kind = delta ? "delta-crl" : "crl";
+	char target[200];
+	time_t now = time(NULL);
+
+	file_name(ca_name, delta ? "-delta.crl" : ".crl", target,
+	    sizeof(target));
+	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
+	    "kind, ca_id, crl_number, target, state, next_try, created) "
+	    "SELECT a.rule_id, ?1, ?2, ?3, ?4, 'pending', ?5, ?5 FROM "
+	    "dist_attach a JOIN dist_rules r ON r.id = a.rule_id WHERE "
+	    "a.ca_id = ?2 AND instr(',' || r.content || ',', ',' || ?1 || "
+	    "',') > 0", "tiiti", kind, ca_id, number, target, (int64_t)now);
+}
+
+/*
+ * Inside the transaction of an issuance: enqueue the certificate for
+ * every rule, attached to its CA or to its procedure, that publishes
+ * certificates.  The target is its serial, .cer (DER) or .pem.
+ */
+int
+dist_enqueue_cert(struct cm_ctx *ctx, int64_t ca_id, int64_t procedure_id,
+    const char *serial)
+{
+	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
+	    "kind, ca_id, cert_id, target, state, next_try, created) SELECT "
+	    "DISTINCT a.rule_id, 'cert', ?1, (SELECT id FROM certs WHERE "
+	    "ca_id = ?1 AND serial = ?3), ?3 || CASE r.format WHEN 'pem' THEN "
+	    "'.pem' ELSE '.cer' END, 'pending', ?4, ?4 FROM dist_attach a "
+	    "JOIN dist_rules r ON r.id = a.rule_id WHERE (a.ca_id = ?1 OR "
+	    "a.procedure_id = ?2) AND instr(',' || r.content || ',', "
+	    "',certs,') > 0", "iiti", ca_id, procedure_id, serial, (int64_t)time(NULL));
+}
+
+/* Inside an attach: a rule that publishes the CA certificate gets it. */
+static int
+enqueue_ca_cert(struct cm_ctx *ctx, int64_t rule_id, int64_t ca_id,
+    const char *ca_name)
+{
+	char target[200];
+
+	file_name(ca_name, ".crt", target, sizeof(target));
+	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
+	    "kind, ca_id, target, state, next_try, created) SELECT ?1, "
+	    "'ca-cert', ?2, ?3, 'pending', ?4, ?4 FROM dist_rules r WHERE "
+	    "r.id = ?1 AND instr(',' || r.content || ',', ',ca-cert,') > 0 AND "
+	    "EXISTS (SELECT 1 FROM cas WHERE id = ?2 AND cert IS NOT NULL)",
+	    "iiti", rule_id, ca_id, target, (int64_t)time(NULL));
+}
+
+struct pub_arg {
+	cm_publication_cb	 cb;
+	void			*arg;
+};
+
+static int
+pub_cb(void *arg, struct store_row *row)
+{
+	struct pub_arg *a = arg;
+	struct cm_publication_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.id = store_row_int(row, 0);
+	pi.rule = store_row_text(row, 1);
+	pi.kind = store_row_text(row, 2);
+	pi.ca = store_row_text(row, 3);
+	pi.target = store_row_text(row, 4);
+	pi.state = store_row_text(row, 5);
+	pi.attempts = (int)store_row_int(row, 6);
+	pi.next_try = (time_t)store_row_int(row, 7);
+	pi.last_error = store_row_null(row, 8) ? NULL : store_row_text(row, 8);
+	pi.created = (time_t)store_row_int(row, 9);
+	return a->cb(a->arg, &pi);
+}
+
+/*
+ * Call cb for the queued publications, oldest first: all, or those in a
+ * state (pending, delivered, failed) or of one rule.
+ */
+int
+cm_publication_list(struct cm_ctx *ctx, const char *state, const char *rule,
+    cm_publication_cb cb, void *arg)
+{
+	struct pub_arg a = { cb, arg };
+	int64_t id;
+	int rc;
+
+	if (state != NULL && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "delivered") != 0 && strcmp(state, "failed") != 0)
+		return cm_err(ctx, CM_ERR_INVAL, "publication state \"%s\": "
+		    "pending, delivered or failed", state);
+	if (rule != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
+	    "dist_rules WHERE name = ?", "distribution rule", rule)) != 0)
+		return rc;
+	return store_query(ctx, "SELECT p.id, r.name, p.kind, c.name, "
+	    "p.target, p.state, p.attempts, p.next_try, p.last_error, "
+	    "p.created FROM publications p JOIN dist_rules r ON r.id = "
+	    "p.rule_id JOIN cas c ON c.id = p.ca_id WHERE (?1 IS NULL OR "
+	    "p.state = ?1) AND (?2 IS NULL OR r.name = ?2) ORDER BY p.id",
+	    pub_cb, &a, "tt", state, rule);
+}
+
+/*
+ * Put failed publications back in the queue: the one with id, or with id
+ * 0 every failed one.  *n receives how many.  Returns 0 or a CM_ERR_*.
+ */
+int
+cm_publication_retry(struct cm_ctx *ctx, int64_t id, int64_t *n)
+{
+	char object[40], detail[64];
+	int rc;
+
+	*n = 0;
+	snprintf(object, sizeof(object), id != 0 ? "publication %lld" :
+	    "failed publications", (long long)id);
+	if ((rc = officer_require(ctx, PERM_POLICY, "publish retry")) != 0)
+		goto out;
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	rc = store_exec(ctx, "UPDATE publications SET state = 'pending', "
+	    "next_try = ?2 WHERE state = 'failed' AND (?1 = 0 OR id = ?1)",
+	    "ii", id, (int64_t)time(NULL));
+	if (rc == 0)
+		*n = store_changes(ctx);
+	if (rc == 0 && id != 0 && *n == 0)
+		rc = cm_err(ctx, CM_ERR_NOTFOUND, "publication %lld is not "
+		    "failed (or does not exist)", (long long)id);
+	snprintf(detail, sizeof(detail), "%lld put back in the queue",
+	    (long long)*n);
+	rc = txn_end(ctx, rc, "publish.retry", object, detail);
+out:
+	return audit_done(ctx, rc, "publish.retry", object);
 }

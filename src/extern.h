@@ -374,6 +374,10 @@ int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 /* dist.c */
 int		 dist_rule_apply_create(struct cm_ctx *, const struct change *);
 int		 dist_rule_apply_attach(struct cm_ctx *, const struct change *);
+int		 dist_enqueue_crl(struct cm_ctx *, int64_t, const char *, int,
+		    int64_t);
+int		 dist_enqueue_cert(struct cm_ctx *, int64_t, int64_t,
+		    const char *);
 
 /* policy.c */
 int		 policy_apply_import(struct cm_ctx *, const struct change *);

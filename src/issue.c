@@ -525,7 +525,9 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, struct csr *c,
 	    "(?, ?, ?, ?, ?, ?, ?, 'valid', ?)", "itt" "iii" "i" "b", p->ca_id,
 	    serial, subject, p->id, (int64_t)now, (int64_t)end, (int64_t)now,
 	    der, (size_t)len);
-	if (rc != 0)
+	/* Its publications commit with it. */
+	if (rc != 0 || (rc = dist_enqueue_cert(ctx, p->ca_id, p->id,
+	    serial)) != 0)
 		goto out;
 	if (req->der) {
 		if ((rc = x509_append(&out->data, &out->len, der, (size_t)len))

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TAB=$(printf '\t')
-plan 42
+plan 53
 
 pki_basic
 cp "$CM_DB" "$T/before-rules.db"
@@ -65,6 +65,42 @@ check_refused 5 'CA "Nowhere" not found' "attach to an unknown CA" \
     cm dist-rule attach web --ca Nowhere
 check_refused 5 'distribution rule "nope" not found' "attach an unknown rule" \
     cm dist-rule attach nope --ca Sub
+
+# --- the publication queue -------------------------------------------------------
+
+run cm publish list
+cp "$T/out" "$T/queue"
+is "attaching a rule that publishes the CA certificate enqueues it" \
+    "$(cut -f2-6 "$T/queue")" "pending${TAB}web${TAB}ca-cert${TAB}Sub${TAB}Sub.crt"
+issue_cert q1 Server "/CN=q1.example.test" --san DNS:q1.example.test
+run cm publish list --rule ocsp-feed
+is "an issued certificate is enqueued for the rule of its procedure" \
+    "$(cut -f2-6 "$T/out")" \
+    "pending${TAB}ocsp-feed${TAB}cert${TAB}Sub${TAB}$(normserial "$SERIAL").pem"
+must cm ca modify Sub --delta-interval 1h
+must cm crl issue --ca Sub -o "$T/sub.crl"
+must cm crl issue --ca Sub --delta -o "$T/sub-delta.crl"
+must cm crl issue --ca Root -o "$T/root.crl"
+run cm publish list --rule web
+is "full and delta CRLs of the CA are enqueued for its rule, in order" \
+    "$(cut -f4,6 "$T/out" | tr '\n' ' ')" \
+    "ca-cert${TAB}Sub.crt crl${TAB}Sub.crl delta-crl${TAB}Sub-delta.crl "
+is "a CA without rules enqueues nothing" \
+    "$(sqlv "$CM_DB" "SELECT count(*) FROM publications p JOIN cas c ON c.id = p.ca_id WHERE c.name = 'Root'")" 0
+mkcsr_alg rsa:1024 bad "/CN=bad.example.test"
+before=$(sqlv "$CM_DB" "SELECT count(*) FROM publications")
+run cm issue -p Server --csr "$T/bad.csr" -o "$T/bad.pem"
+isnt "a refused issuance (an RSA-1024 key) fails" "$RC" 0
+is "... and enqueues nothing" "$(sqlv "$CM_DB" "SELECT count(*) FROM publications")" \
+    "$before"
+run cm publish status
+like "publish status counts by rule and state" "$(cat "$T/out")" \
+    "web${TAB}pending 3${TAB}delivered 0${TAB}failed 0"
+check "publish retry with nothing failed" cm publish retry
+check_refused 5 'publication 9999 is not failed' "retry of an unknown item" \
+    cm publish retry 9999
+check_fail 3 'publication state "done"' "a bad state for publish list" \
+    cm publish list --state done
 
 # --- refusals change nothing ---------------------------------------------------
 

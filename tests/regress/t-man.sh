@@ -5,12 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 
 NOUNS="init bootstrap key ca cert-procedure token-procedure subject token card
-    dist-rule
+    dist-rule publish
     officer-profile officer change policy issue cert revoke release crl audit"
 GLOBALS="-c -d --pin-file --token-pin-file --officer --officer-pin-file -q -v
     -h --help -V --version"
 
-plan 38
+plan 39
 
 MAN8=$top_srcdir/man/cmctl.8
 MAN5=$top_srcdir/man/cm.conf.5

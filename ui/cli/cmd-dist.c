@@ -173,3 +173,126 @@ cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
 	    ca != NULL ? ca : proc);
 	return 0;
 }
+
+static int
+pub_line(void *arg, const struct cm_publication_info *pi)
+{
+	char t[32];
+
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", (long long)pi->id,
+	    pi->state, pi->rule, pi->kind, pi->ca, pi->target, pi->attempts,
+	    cli_time(pi->created, t, sizeof(t)), pi->last_error != NULL ?
+	    pi->last_error : "-");
+	return 0;
+}
+
+int
+cmd_publish_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state",	required_argument, NULL, 's' },
+		{ "rule",	required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *state = NULL, *rule = NULL;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': state = optarg; break;
+		case 'r': rule = optarg; break;
+		default:
+			return cli_usage_error("publish list: unknown option "
+			    "or missing argument \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("publish list [--state "
+		    "pending|delivered|failed] [--rule RULE]");
+	if ((rc = cm_publication_list(cli->ctx, state, rule, pub_line,
+	    NULL)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+/* Counts by rule and state, and each rule's last error. */
+struct status {
+	struct {
+		char	rule[160];
+		long	n[3];
+		char	error[300];
+	}	*v;
+	size_t	 n;
+};
+
+static int
+status_cb(void *arg, const struct cm_publication_info *pi)
+{
+	struct status *st = arg;
+	size_t i;
+	int s;
+	void *nv;
+
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->v[i].rule, pi->rule) == 0)
+			break;
+	if (i == st->n) {
+		if ((nv = reallocarray(st->v, st->n + 1, sizeof(*st->v))) ==
+		    NULL)
+			return -1;
+		st->v = nv;
+		memset(&st->v[i], 0, sizeof(st->v[i]));
+		snprintf(st->v[i].rule, sizeof(st->v[i].rule), "%s", pi->rule);
+		st->n++;
+	}
+	s = strcmp(pi->state, "pending") == 0 ? 0 :
+	    strcmp(pi->state, "delivered") == 0 ? 1 : 2;
+	st->v[i].n[s]++;
+	if (pi->last_error != NULL)
+		snprintf(st->v[i].error, sizeof(st->v[i].error), "%s",
+		    pi->last_error);
+	return 0;
+}
+
+int
+cmd_publish_status(struct cli *cli, int argc, char **argv)
+{
+	struct status st = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	if ((rc = cli_args("publish status", argc, argv, 0)) != 0)
+		return rc;
+	if ((rc = cm_publication_list(cli->ctx, NULL, NULL, status_cb,
+	    &st)) != 0) {
+		free(st.v);
+		return cli_fail(cli, rc);
+	}
+	for (i = 0; i < st.n; i++)
+		printf("%s\tpending %ld\tdelivered %ld\tfailed %ld\t%s\n",
+		    st.v[i].rule, st.v[i].n[0], st.v[i].n[1], st.v[i].n[2],
+		    st.v[i].error[0] != '\0' ? st.v[i].error : "-");
+	free(st.v);
+	return 0;
+}
+
+int
+cmd_publish_retry(struct cli *cli, int argc, char **argv)
+{
+	long id = 0;
+	int64_t n = 0;
+	int rc;
+
+	if (argc > 2)
+		return cli_usage_error("publish retry [ID]");
+	if (argc == 2 && cli_parse_int("publish retry", argv[1], 1, 0x7fffffff,
+	    &id) != 0)
+		return EXIT_USAGE;
+	if ((rc = cm_publication_retry(cli->ctx, id, &n)) != 0)
+		return cli_fail(cli, rc);
+	cli_info(cli, "%lld publication%s back in the queue", (long long)n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
