@@ -243,6 +243,9 @@ out:
 	return rc;
 }
 
+/* The tables of policy_sql[] before distribution rules. */
+#define POLICY_SQL_V1	7
+
 /*
  * The policy, one line a row in a fixed order, for policy_digest().  What
  * only operations change (CRL numbers, certificates) is not policy.
@@ -278,7 +281,7 @@ static const char *const policy_sql[] = {
 	    "',' || quote(cert_sha256) || ',' || quote(state) || ',' || "
 	    "quote(two_step) || ',' || quote(ca_id) || ',' || quote(serial) "
 	    "FROM officers ORDER BY id",
-	/* Empty tables add nothing: older CMDBs keep their digests. */
+	/* From here on, empty tables add nothing (policy_digest()). */
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(url) || ',' "
 	    "|| quote(method) || ',' || quote(content) || ',' || quote(format) "
 	    "|| ',' || quote(server_ca) || ',' || quote(client) || ',' || "
@@ -290,13 +293,20 @@ static const char *const policy_sql[] = {
 	NULL
 };
 
+struct policy_md {
+	EVP_MD_CTX	*md;
+	long		 rows;
+};
+
 static int
 policy_line_cb(void *arg, struct store_row *row)
 {
+	struct policy_md *p = arg;
 	const char *line = store_row_text(row, 0);
 
-	if (!EVP_DigestUpdate(arg, line, strlen(line)) ||
-	    !EVP_DigestUpdate(arg, "\n", 1))
+	p->rows++;
+	if (!EVP_DigestUpdate(p->md, line, strlen(line)) ||
+	    !EVP_DigestUpdate(p->md, "\n", 1))
 		return CM_ERR_CRYPTO;
 	return 0;
 }
@@ -316,8 +326,15 @@ policy_digest(struct cm_ctx *ctx, char *hex)
 	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
 		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "policy digest");
 	for (i = 0; rc == 0 && policy_sql[i] != NULL; i++) {
-		rc = store_query(ctx, policy_sql[i], policy_line_cb, md, NULL);
-		if (rc == 0 && !EVP_DigestUpdate(md, "--\n", 3))
+		struct policy_md p = { md, 0 };
+
+		rc = store_query(ctx, policy_sql[i], policy_line_cb, &p, NULL);
+		/*
+		 * Tables added later count only once they hold a row, so a
+		 * CMDB from before them keeps its recorded digests.
+		 */
+		if (rc == 0 && (i < POLICY_SQL_V1 || p.rows > 0) &&
+		    !EVP_DigestUpdate(md, "--\n", 3))
 			rc = CM_ERR_CRYPTO;
 	}
 	if (rc == 0 && !EVP_DigestFinal_ex(md, out, &len))

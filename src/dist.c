@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -35,14 +36,16 @@ url_check(struct cm_ctx *ctx, const char *name, const char *url)
 
 	if (url == NULL || strncmp(url, "https://", 8) != 0)
 		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-		    "URL \"%s\": publication is over HTTPS only (https://host/"
-		    "path)", name, url != NULL ? url : "");
+		    "publication is over HTTPS only (https://host/path)", name);
 	h = url + 8;
 	e = h + strcspn(h, "/?#");
-	if (e == h || *h == ':' || memchr(h, '@', (size_t)(e - h)) != NULL)
+	if (memchr(h, '@', (size_t)(e - h)) != NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-		    "URL \"%s\": a host is required, and no credentials in "
-		    "the URL", name, url);
+		    "the URL holds credentials: give them with --basic-user "
+		    "and --basic-password-file", name);
+	if (e == h || *h == ':')
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "URL \"%s\": a host is required", name, url);
 	for (; *url != '\0'; url++)
 		if (isspace((unsigned char)*url) ||
 		    iscntrl((unsigned char)*url))
@@ -85,26 +88,36 @@ out:
 	return rc;
 }
 
-/* The server's CA certificates: a PEM bundle of at least one. */
+/*
+ * The server's CA certificates: a PEM bundle of at least one, and nothing
+ * else (a private key in it would be kept in clear).
+ */
 static int
 bundle_check(struct cm_ctx *ctx, const char *name, const char *pem)
 {
+	const char *p;
 	BIO *b;
 	X509 *x;
-	int n = 0;
+	int n = 0, blocks = 0;
 
 	if (pem == NULL || (b = BIO_new_mem_buf(pem, -1)) == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
 		    "the server's CA certificates are required (PEM)", name);
+	for (p = pem; (p = strstr(p, "-----BEGIN ")) != NULL; p++)
+		blocks++;
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		X509_free(x);
 		n++;
 	}
 	BIO_free(b);
+	ERR_clear_error();
 	if (n == 0)
-		return cm_err_ssl(ctx, CM_ERR_INVAL, "distribution rule "
-		    "\"%s\": the server CA file holds no PEM certificate",
-		    name);
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "the server CA file holds no PEM certificate", name);
+	if (blocks != n)
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "the server CA file holds more than certificates (a key?): "
+		    "give the CA certificates only", name);
 	return 0;
 }
 
@@ -443,16 +456,16 @@ dist_enqueue_crl(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
  */
 int
 dist_enqueue_cert(struct cm_ctx *ctx, int64_t ca_id, int64_t procedure_id,
-    const char *serial)
+    int64_t cert_id, const char *serial)
 {
 	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
 	    "kind, ca_id, cert_id, target, state, next_try, created) SELECT "
-	    "DISTINCT a.rule_id, 'cert', ?1, (SELECT id FROM certs WHERE "
-	    "ca_id = ?1 AND serial = ?3), ?3 || CASE r.format WHEN 'pem' THEN "
-	    "'.pem' ELSE '.cer' END, 'pending', ?4, ?4 FROM dist_attach a "
-	    "JOIN dist_rules r ON r.id = a.rule_id WHERE (a.ca_id = ?1 OR "
-	    "a.procedure_id = ?2) AND instr(',' || r.content || ',', "
-	    "',certs,') > 0", "iiti", ca_id, procedure_id, serial, (int64_t)time(NULL));
+	    "DISTINCT a.rule_id, 'cert', ?1, ?5, ?3 || CASE r.format WHEN "
+	    "'pem' THEN '.pem' ELSE '.cer' END, 'pending', ?4, ?4 FROM "
+	    "dist_attach a JOIN dist_rules r ON r.id = a.rule_id WHERE "
+	    "(a.ca_id = ?1 OR a.procedure_id = ?2) AND instr(',' || r.content "
+	    "|| ',', ',certs,') > 0", "iitii", ca_id, procedure_id, serial,
+	    (int64_t)time(NULL), cert_id);
 }
 
 /* Inside an attach: a rule that publishes the CA certificate gets it. */
@@ -541,7 +554,8 @@ cm_publication_retry(struct cm_ctx *ctx, int64_t id, int64_t *n)
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	rc = store_exec(ctx, "UPDATE publications SET state = 'pending', "
-	    "next_try = ?2 WHERE state = 'failed' AND (?1 = 0 OR id = ?1)",
+	    "attempts = 0, next_try = ?2 WHERE state = 'failed' AND (?1 = 0 "
+	    "OR id = ?1)",
 	    "ii", id, (int64_t)time(NULL));
 	if (rc == 0)
 		*n = store_changes(ctx);

@@ -527,7 +527,7 @@ issue_sign(struct cm_ctx *ctx, struct procedure *p, struct csr *c,
 	    der, (size_t)len);
 	/* Its publications commit with it. */
 	if (rc != 0 || (rc = dist_enqueue_cert(ctx, p->ca_id, p->id,
-	    serial)) != 0)
+	    store_last_id(ctx), serial)) != 0)
 		goto out;
 	if (req->der) {
 		if ((rc = x509_append(&out->data, &out->len, der, (size_t)len))

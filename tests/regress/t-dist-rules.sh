@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TAB=$(printf '\t')
-plan 53
+plan 57
 
 pki_basic
 cp "$CM_DB" "$T/before-rules.db"
@@ -77,6 +77,9 @@ run cm publish list --rule ocsp-feed
 is "an issued certificate is enqueued for the rule of its procedure" \
     "$(cut -f2-6 "$T/out")" \
     "pending${TAB}ocsp-feed${TAB}cert${TAB}Sub${TAB}$(normserial "$SERIAL").pem"
+is "... the item names the certificate's row" \
+    "$(sqlv "$CM_DB" "SELECT c.serial FROM publications p JOIN certs c ON c.id = p.cert_id WHERE p.kind = 'cert'")" \
+    "$(normserial "$SERIAL")"
 must cm ca modify Sub --delta-interval 1h
 must cm crl issue --ca Sub -o "$T/sub.crl"
 must cm crl issue --ca Sub --delta -o "$T/sub-delta.crl"
@@ -107,7 +110,8 @@ check_fail 3 'publication state "done"' "a bad state for publish list" \
 check_refused 3 'publication is over HTTPS only' "an http URL is refused" \
     cm dist-rule create -n plain --url http://pki.example.test/ --method PUT \
     --publish crl --server-ca "$T/tlsca.pem"
-check_refused 3 'no credentials in the URL' "credentials in the URL are refused" \
+check_refused 3 'the URL holds credentials: give them with --basic-user' \
+    "credentials in the URL are refused" \
     cm dist-rule create -n creds --url https://u:p@pki.example.test/ \
     --method PUT --publish crl --server-ca "$T/tlsca.pem"
 check_refused 3 'method "GET" \(PUT or POST\)' "method GET is refused" \
@@ -120,6 +124,13 @@ check_refused 3 'the server CA file holds no PEM certificate' \
     "a server CA file without certificates is refused" \
     cm dist-rule create -n junk --url https://pki.example.test/ --method PUT \
     --publish crl --server-ca "$T/junk.pem"
+cat "$T/tlsca.key" "$T/tlsca.pem" >"$T/with-key.pem"
+check_refused 3 'holds more than certificates \(a key\?\)' \
+    "a server CA file with a private key in it is refused" \
+    cm dist-rule create -n keyed --url https://pki.example.test/ --method PUT \
+    --publish crl --server-ca "$T/with-key.pem"
+unlike "... and the key is nowhere in the audit log" \
+    "$(sqlv "$CM_DB" "SELECT detail FROM audit")" 'PRIVATE KEY'
 check_refused 6 'distribution rule "web" already exists' \
     "a duplicate name is refused" \
     cm dist-rule create -n web --url https://pki.example.test/ --method PUT \
