@@ -214,15 +214,8 @@ card_refresh(struct p11_tok *t)
 {
 	CK_TOKEN_INFO ti;
 
-	if (t->mod->f->C_GetTokenInfo(t->slot, &ti) != CKR_OK)
-		return;
-	t->flags = ti.flags;
-	p11_str(t->label, sizeof(t->label), ti.label, sizeof(ti.label));
-	p11_str(t->serial, sizeof(t->serial), ti.serialNumber,
-	    sizeof(ti.serialNumber));
-	p11_str(t->model, sizeof(t->model), ti.model, sizeof(ti.model));
-	p11_str(t->manufacturer, sizeof(t->manufacturer), ti.manufacturerID,
-	    sizeof(ti.manufacturerID));
+	if (t->mod->f->C_GetTokenInfo(t->slot, &ti) == CKR_OK)
+		p11_tok_set(t, &ti);
 }
 
 struct card_row {

@@ -34,21 +34,16 @@ tokens_cb(void *arg, struct p11_module *m, unsigned long slot, const void *p)
 	struct tokens_arg *a = arg;
 	const CK_TOKEN_INFO *ti = p;
 	struct cm_hw_token t;
-	char label[33], serial[17], manuf[33], model[17];
+	struct p11_tok tk;
 
-	p11_str(label, sizeof(label), ti->label, sizeof(ti->label));
-	p11_str(serial, sizeof(serial), ti->serialNumber,
-	    sizeof(ti->serialNumber));
-	p11_str(manuf, sizeof(manuf), ti->manufacturerID,
-	    sizeof(ti->manufacturerID));
-	p11_str(model, sizeof(model), ti->model, sizeof(ti->model));
+	p11_tok_set(&tk, ti);
 	memset(&t, 0, sizeof(t));
 	t.module = m->path;
 	t.slot = slot;
-	t.label = label;
-	t.serial = serial;
-	t.manufacturer = manuf;
-	t.model = model;
+	t.label = tk.label;
+	t.serial = tk.serial;
+	t.manufacturer = tk.manufacturer;
+	t.model = tk.model;
 	t.initialized = (ti->flags & CKF_TOKEN_INITIALIZED) != 0;
 	t.user_pin_set = (ti->flags & CKF_USER_PIN_INITIALIZED) != 0;
 	t.login_required = (ti->flags & CKF_LOGIN_REQUIRED) != 0;

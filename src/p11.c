@@ -558,13 +558,7 @@ p11_open(struct cm_ctx *ctx, const struct p11_uri *u, int rw,
 	t->mod = a.mod;
 	t->slot = a.slot;
 	t->rw = rw;
-	t->flags = a.ti.flags;
-	p11_str(t->label, sizeof(t->label), a.ti.label, sizeof(a.ti.label));
-	p11_str(t->serial, sizeof(t->serial), a.ti.serialNumber,
-	    sizeof(a.ti.serialNumber));
-	p11_str(t->model, sizeof(t->model), a.ti.model, sizeof(a.ti.model));
-	p11_str(t->manufacturer, sizeof(t->manufacturer),
-	    a.ti.manufacturerID, sizeof(a.ti.manufacturerID));
+	p11_tok_set(t, &a.ti);
 	/* A blank token takes no session until C_InitToken. */
 	rv = !(t->flags & CKF_TOKEN_INITIALIZED) ? CKR_OK :
 	    t->mod->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION |
@@ -578,6 +572,19 @@ p11_open(struct cm_ctx *ctx, const struct p11_uri *u, int rw,
 	ctx->p11_toks = t;
 	*out = t;
 	return 0;
+}
+
+/* What a token says of itself: its flags, label, serial, model, maker. */
+void
+p11_tok_set(struct p11_tok *t, const CK_TOKEN_INFO *ti)
+{
+	t->flags = ti->flags;
+	p11_str(t->label, sizeof(t->label), ti->label, sizeof(ti->label));
+	p11_str(t->serial, sizeof(t->serial), ti->serialNumber,
+	    sizeof(ti->serialNumber));
+	p11_str(t->model, sizeof(t->model), ti->model, sizeof(ti->model));
+	p11_str(t->manufacturer, sizeof(t->manufacturer), ti->manufacturerID,
+	    sizeof(ti->manufacturerID));
 }
 
 const char *

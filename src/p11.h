@@ -37,6 +37,7 @@ int		 p11_find(struct cm_ctx *, struct p11_tok *, CK_OBJECT_CLASS,
 		    const unsigned char *, size_t, CK_OBJECT_HANDLE *);
 EVP_PKEY	*p11_pubkey(struct p11_tok *, CK_OBJECT_HANDLE);
 void		 p11_str(char *, size_t, const unsigned char *, size_t);
+void		 p11_tok_set(struct p11_tok *, const CK_TOKEN_INFO *);
 int		 p11_cert_create(struct cm_ctx *, struct p11_tok *, X509 *,
 		    const char *, const unsigned char *, size_t,
 		    unsigned long *);

@@ -136,13 +136,38 @@ tui_pager(struct tui *t, const char *title, const char *text)
 	}
 }
 
+/*
+ * Open a dialog of n text lines at least minw wide (maxw: the widest line)
+ * with a footer line, and show it.  -1 when the terminal has no room.
+ */
+static int
+text_dialog(struct tui *t, struct dialog *d, const char *title,
+    const char *text, int n, int maxw, int minw, const char *footer,
+    attr_t fattr)
+{
+	const char *p;
+	int y;
+
+	if (dialog_open(t, d, n + 4, maxw + 4 > minw ? maxw + 4 : minw,
+	    title) == -1)
+		return -1;
+	for (y = 0, p = text; y < n; y++) {
+		tui_put(d->win, 1 + y, 2, d->w - 4, p, A_NORMAL);
+		if (p != NULL && (p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	tui_put(d->win, d->h - 2, 2, d->w - 4, footer, fattr);
+	update_panels();
+	doupdate();
+	return 0;
+}
+
 /* Show a message until a key is pressed. */
 void
 tui_message(struct tui *t, const char *title, const char *text)
 {
 	struct dialog d;
-	const char *p = text;
-	int n, maxw, y, r;
+	int n, maxw, r;
 	wint_t k;
 
 	n = text_lines(text, &maxw);
@@ -151,17 +176,9 @@ tui_message(struct tui *t, const char *title, const char *text)
 		return;
 	}
 	for (;;) {
-		if (dialog_open(t, &d, n + 4, (maxw + 4 > 40 ? maxw + 4 : 40),
-		    title) == -1)
+		if (text_dialog(t, &d, title, text, n, maxw, 40,
+		    "Enter: close", A_DIM) == -1)
 			return;
-		for (y = 0, p = text; y < n; y++) {
-			tui_put(d.win, 1 + y, 2, d.w - 4, p, A_NORMAL);
-			if (p != NULL && (p = strchr(p, '\n')) != NULL)
-				p++;
-		}
-		tui_put(d.win, d.h - 2, 2, d.w - 4, "Enter: close", A_DIM);
-		update_panels();
-		doupdate();
 		r = tui_getkey(d.win, &k);
 		dialog_close(t, &d);
 		if (r == KEY_CODE_YES && k == KEY_RESIZE)
@@ -181,8 +198,7 @@ tui_wait(struct tui *t, const char *title, const char *text,
     int (*step)(void *), void *arg)
 {
 	struct dialog d;
-	const char *p;
-	int n, maxw, y, r, rc = 0, open = 0;
+	int n, maxw, r, rc = 0, open = 0;
 	wint_t k;
 
 	n = text_lines(text, &maxw);
@@ -190,19 +206,10 @@ tui_wait(struct tui *t, const char *title, const char *text,
 		maxw = COLS - 6;
 	for (;;) {
 		if (!open) {
-			if (dialog_open(t, &d, n + 4, (maxw + 4 > 44 ?
-			    maxw + 4 : 44), title) == -1)
+			if (text_dialog(t, &d, title, text, n, maxw, 44,
+			    "Esc: cancel", A_DIM) == -1)
 				return 0;
 			open = 1;
-			for (y = 0, p = text; y < n; y++) {
-				tui_put(d.win, 1 + y, 2, d.w - 4, p, A_NORMAL);
-				if (p != NULL && (p = strchr(p, '\n')) != NULL)
-					p++;
-			}
-			tui_put(d.win, d.h - 2, 2, d.w - 4, "Esc: cancel",
-			    A_DIM);
-			update_panels();
-			doupdate();
 			wtimeout(d.win, 0);
 		}
 		if ((rc = step(arg)) != 0)
@@ -227,26 +234,16 @@ int
 tui_confirm(struct tui *t, const char *title, const char *text)
 {
 	struct dialog d;
-	const char *p;
-	int n, maxw, y, r;
+	int n, maxw, r;
 	wint_t k;
 
 	n = text_lines(text, &maxw);
 	if (maxw > COLS - 6)
 		maxw = COLS - 6;
 	for (;;) {
-		if (dialog_open(t, &d, n + 4, (maxw + 4 > 44 ? maxw + 4 : 44),
-		    title) == -1)
+		if (text_dialog(t, &d, title, text, n, maxw, 44,
+		    "y: yes   n, Esc: no", A_BOLD) == -1)
 			return 0;
-		for (y = 0, p = text; y < n; y++) {
-			tui_put(d.win, 1 + y, 2, d.w - 4, p, A_NORMAL);
-			if (p != NULL && (p = strchr(p, '\n')) != NULL)
-				p++;
-		}
-		tui_put(d.win, d.h - 2, 2, d.w - 4, "y: yes   n, Esc: no",
-		    A_BOLD);
-		update_panels();
-		doupdate();
 		r = tui_getkey(d.win, &k);
 		dialog_close(t, &d);
 		if (r == KEY_CODE_YES && k == KEY_RESIZE)
