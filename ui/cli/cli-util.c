@@ -187,9 +187,27 @@ out:
 int
 cli_out_open(struct cli *cli, const char *path, struct cli_out *o)
 {
+	struct stat st;
+
 	(void)cli;
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
+	/*
+	 * Not a file (/dev/null, a pipe, a terminal): written as it is, never
+	 * replaced by a rename.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((o->path = strdup(path)) == NULL ||
+		    (o->fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+			fprintf(stderr, "%s: %s: %s\n", cli_prog, path,
+			    o->path == NULL ? "out of memory" :
+			    strerror(errno));
+			free(o->path);
+			o->path = NULL;
+			return -1;
+		}
+		return 0;
+	}
 	if ((o->path = strdup(path)) == NULL ||
 	    asprintf(&o->tmp, "%s.tmpXXXXXX", path) == -1) {
 		free(o->path);
@@ -213,7 +231,7 @@ cli_out_open(struct cli *cli, const char *path, struct cli_out *o)
 void
 cli_out_private(struct cli_out *o)
 {
-	if (o->fd != -1)
+	if (o->fd != -1 && o->tmp != NULL)
 		fchmod(o->fd, 0600);
 }
 
@@ -235,12 +253,12 @@ cli_out_commit(struct cli *cli, struct cli_out *o, const void *data,
 			goto fail;
 		off += (size_t)n;
 	}
-	if (fsync(o->fd) == -1 || close(o->fd) == -1) {
+	if ((o->tmp != NULL && fsync(o->fd) == -1) || close(o->fd) == -1) {
 		o->fd = -1;
 		goto fail;
 	}
 	o->fd = -1;
-	if (rename(o->tmp, o->path) == -1)
+	if (o->tmp != NULL && rename(o->tmp, o->path) == -1)
 		goto fail;
 	free(o->tmp);
 	free(o->path);
