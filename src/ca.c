@@ -717,6 +717,9 @@ ca_apply_import(struct cm_ctx *ctx, const struct change *ch)
 	if (rc == 0 && X509_get_pathlen(x) < 0)
 		rc = store_exec(ctx, "UPDATE cas SET pathlen = NULL WHERE id = ?",
 		    "i", r.id);
+	/* Rules attached to the pending CA publish its certificate now. */
+	if (rc == 0)
+		rc = dist_enqueue_ca_cert(ctx, 0, r.id, name);
 out:
 	free(subject);
 	free(chain);
@@ -843,6 +846,7 @@ ca_list_cb(void *arg, struct store_row *row)
 	ci.pathlen = store_row_null(row, 14) ? -1 : (int)store_row_int(row, 14);
 	ci.next_crl_number = store_row_int(row, 15);
 	ci.cert = store_row_blob(row, 16, &ci.cert_len);
+	ci.revoke_delta = (int)store_row_int(row, 17);
 	return a->cb(a->arg, &ci);
 }
 
@@ -865,9 +869,9 @@ cm_ca_list(struct cm_ctx *ctx, const char *name, cm_ca_cb cb, void *arg)
 	    "c.serial, c.not_before, c.not_after, c.crl_interval, "
 	    "c.delta_interval, c.cdp, c.aia, c.pathlen, "
 	    "coalesce((SELECT value FROM counters WHERE name = 'crl ' || c.id), "
-	    "0) + 1, c.cert FROM cas c JOIN keys k ON k.id = c.key_id LEFT JOIN "
-	    "cas i ON i.id = c.issuer_id WHERE ?1 IS NULL OR c.name = ?1 "
-	    "ORDER BY c.id", ca_list_cb, &a, "t", name);
+	    "0) + 1, c.cert, c.revoke_delta FROM cas c JOIN keys k ON k.id = "
+	    "c.key_id LEFT JOIN cas i ON i.id = c.issuer_id WHERE ?1 IS NULL "
+	    "OR c.name = ?1 ORDER BY c.id", ca_list_cb, &a, "t", name);
 }
 
 struct chain_arg {
@@ -1025,6 +1029,7 @@ struct ca_now {
 	char	*aia;
 	char	 state[16];
 	int	 found;
+	int	 revoke_delta;
 };
 
 static int
@@ -1035,10 +1040,24 @@ ca_now_cb(void *arg, const struct cm_ca_info *ci)
 	n->found = 1;
 	n->crl = ci->crl_interval;
 	n->delta = ci->delta_interval;
+	n->revoke_delta = ci->revoke_delta;
 	snprintf(n->state, sizeof(n->state), "%s", ci->state);
 	if ((n->cdp = cm_strdup(ci->cdp != NULL ? ci->cdp : "")) == NULL ||
 	    (n->aia = cm_strdup(ci->aia != NULL ? ci->aia : "")) == NULL)
 		return CM_ERR_NOMEM;
+	return 0;
+}
+
+/* A delta CRL on every revocation needs delta CRLs. */
+static int
+revoke_delta_check(struct cm_ctx *ctx, const char *name, const char *rd,
+    const char *delta)
+{
+	if (strcmp(rd, "yes") == 0 && (strcmp(delta, "0") == 0 ||
+	    cm_duration_seconds(delta) <= 0))
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\": a delta CRL on "
+		    "every revocation needs delta CRLs (a delta interval)",
+		    name);
 	return 0;
 }
 
@@ -1054,7 +1073,7 @@ cm_ca_modify(struct cm_ctx *ctx, const struct cm_ca_req *req)
 	struct ca_now n;
 	struct change *ch = NULL;
 	char crl[32], delta[32];
-	const char *name = req->name != NULL ? req->name : "";
+	const char *name = req->name != NULL ? req->name : "", *rd;
 	int rc;
 
 	memset(&n, 0, sizeof(n));
@@ -1073,8 +1092,20 @@ cm_ca_modify(struct cm_ctx *ctx, const struct cm_ca_req *req)
 	    cm_def(req->delta_interval, delta), req->cdp != NULL ? req->cdp :
 	    n.cdp, req->aia != NULL ? req->aia : n.aia)) != 0)
 		goto out;
+	if (req->revoke_delta != NULL && strcmp(req->revoke_delta, "yes") !=
+	    0 && strcmp(req->revoke_delta, "no") != 0) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "CA \"%s\": delta CRL on "
+		    "revocation \"%s\" (yes or no)", name, req->revoke_delta);
+		goto out;
+	}
+	rd = req->revoke_delta != NULL ? req->revoke_delta :
+	    n.revoke_delta ? "yes" : "no";
+	if ((rc = revoke_delta_check(ctx, name, rd, cm_def(req->delta_interval,
+	    delta))) != 0)
+		goto out;
 	if ((ch = change_new("ca.modify")) == NULL ||
 	    change_set(ch, "name", name) != 0 ||
+	    change_set(ch, "revoke-delta", rd) != 0 ||
 	    change_set(ch, "crl-interval", cm_def(req->crl_interval, crl)) !=
 	    0 || change_set(ch, "delta-interval", cm_def(req->delta_interval,
 	    delta)) != 0 || change_set(ch, "cdp", req->cdp != NULL ? req->cdp :
@@ -1104,15 +1135,18 @@ ca_apply_modify(struct cm_ctx *ctx, const struct change *ch)
 	const char *delta = cm_def(change_get(ch, "delta-interval"), "");
 	const char *cdp = cm_def(change_get(ch, "cdp"), "");
 	const char *aia = cm_def(change_get(ch, "aia"), "");
+	const char *rd = cm_def(change_get(ch, "revoke-delta"), "no");
 	int rc;
 
-	if ((rc = ca_settings_check(ctx, name, crl, delta, cdp, aia)) != 0)
+	if ((rc = ca_settings_check(ctx, name, crl, delta, cdp, aia)) != 0 ||
+	    (rc = revoke_delta_check(ctx, name, rd, delta)) != 0)
 		return rc;
 	rc = store_exec(ctx, "UPDATE cas SET crl_interval = ?, delta_interval "
-	    "= ?, cdp = NULLIF(?, ''), aia = NULLIF(?, '') WHERE name = ? AND "
-	    "state != 'revoked'", "iittt", (int64_t)cm_duration_seconds(crl),
-	    (int64_t)(strcmp(delta, "0") == 0 ? 0 :
-	    cm_duration_seconds(delta)), cdp, aia, name);
+	    "= ?, cdp = NULLIF(?, ''), aia = NULLIF(?, ''), revoke_delta = ? "
+	    "WHERE name = ? AND state != 'revoked'", "iitti" "t",
+	    (int64_t)cm_duration_seconds(crl), (int64_t)(strcmp(delta, "0") ==
+	    0 ? 0 : cm_duration_seconds(delta)), cdp, aia,
+	    (int64_t)(strcmp(rd, "yes") == 0), name);
 	if (rc == 0 && store_changes(ctx) != 1)
 		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is revoked or gone: "
 		    "its settings do not change", name);

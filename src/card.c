@@ -814,6 +814,8 @@ cm_card_personalize(struct cm_ctx *ctx, const struct cm_card_req *req,
 	rc = token_issue(ctx, &tr, &c, out);
 	if (rc != 0)
 		cm_err_suffix(ctx, "; nothing was issued");
+	else if (req->replaces != NULL)
+		rc = crl_after_revoke(ctx, rc);
 out:
 	card_clear(ctx, &c);
 	free(tp.name);

@@ -261,7 +261,8 @@ static const char *const policy_sql[] = {
 	    "quote(delta_interval) || ',' || quote(cdp) || ',' || quote(aia) "
 	    "|| ',' || quote(cert_id) || ',' || quote(chain) || ',' || "
 	    "quote(serial) || ',' || quote(not_before) || ',' || "
-	    "quote(not_after) FROM cas ORDER BY id",
+	    "quote(not_after) || CASE WHEN revoke_delta = 0 THEN '' ELSE "
+	    "',' || quote(revoke_delta) END FROM cas ORDER BY id",
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(ca_id) || ',' "
 	    "|| quote(format) || ',' || quote(key_usage) || ',' || quote(eku) "
 	    "|| ',' || quote(validity) || ',' || quote(digest) || ',' || "
@@ -285,7 +286,9 @@ static const char *const policy_sql[] = {
 	"SELECT quote(id) || ',' || quote(name) || ',' || quote(url) || ',' "
 	    "|| quote(method) || ',' || quote(content) || ',' || quote(format) "
 	    "|| ',' || quote(server_ca) || ',' || quote(client) || ',' || "
-	    "quote(basic_user) || ',' || quote(basic_password) FROM dist_rules "
+	    "quote(basic_user) || ',' || quote(basic_password) || CASE WHEN "
+	    "client_secret IS NULL THEN '' ELSE ',' || quote(client_secret) "
+	    "END FROM dist_rules "
 	    "ORDER BY id",
 	"SELECT quote(rule_id) || ',' || quote(ca_id) || ',' || "
 	    "quote(procedure_id) FROM dist_attach ORDER BY rule_id, ca_id, "

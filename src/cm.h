@@ -68,6 +68,7 @@ void		 cm_ctx_free(struct cm_ctx *);
 void		 cm_ctx_set_ui(struct cm_ctx *, const struct cm_ui_ops *);
 int		 cm_ctx_set_actor(struct cm_ctx *, const char *);
 const char	*cm_ctx_errmsg(const struct cm_ctx *);
+const char	*cm_ctx_warning(const struct cm_ctx *);
 const char	*cm_strerror(int);
 int		 cm_config_load(struct cm_ctx *, const char *, int);
 const char	*cm_config_get(const struct cm_ctx *, const char *);
@@ -135,6 +136,8 @@ struct cm_ca_req {
 	const char	*delta_interval; /* default "0": no delta CRLs */
 	const char	*cdp;
 	const char	*aia;
+	const char	*revoke_delta;	/* "yes": a delta CRL on every
+					   revocation; NULL: keep */
 };
 
 struct cm_ca_info {
@@ -156,6 +159,7 @@ struct cm_ca_info {
 	int64_t		 next_crl_number;
 	const unsigned char *cert;	/* DER; NULL while pending */
 	size_t		 cert_len;
+	int		 revoke_delta;	/* a delta CRL on every revocation */
 };
 
 typedef int (*cm_ca_cb)(void *, const struct cm_ca_info *);
@@ -304,6 +308,22 @@ struct cm_crl_info {
 typedef int (*cm_crl_cb)(void *, const struct cm_crl_info *);
 int	cm_crl_issue(struct cm_ctx *, const char *, int, int64_t *);
 int	cm_crl_list(struct cm_ctx *, const char *, int64_t, cm_crl_cb, void *);
+
+/* Certificate issuance lists (crl.c), listed as CRLs are. */
+int	cm_cil_issue(struct cm_ctx *, const char *, int64_t *);
+int	cm_cil_list(struct cm_ctx *, const char *, int64_t, cm_crl_cb, void *);
+
+/* What cm_crl_schedule() issued, or failed to. */
+struct cm_crl_due {
+	const char	*ca;
+	const char	*what;		/* "full CRL", "delta CRL", "CIL" */
+	int64_t		 number;
+	int		 rc;
+	const char	*error;		/* when rc != 0 */
+};
+
+typedef void (*cm_crl_due_cb)(void *, const struct cm_crl_due *);
+int	cm_crl_schedule(struct cm_ctx *, long, cm_crl_due_cb, void *);
 
 /* Audit log (audit.c). */
 struct cm_audit_info {
@@ -532,6 +552,7 @@ struct cm_dist_rule_req {
 	const char	*format;	/* der (default) or pem */
 	const char	*server_ca;	/* PEM: the server's CA certificates */
 	const char	*client;	/* PKCS#11 URI or PKCS#12 file */
+	const char	*client_pass;	/* the PKCS#12 file's; sealed */
 	const char	*basic_user;
 	const char	*basic_password; /* sealed by the engine */
 };
@@ -546,6 +567,7 @@ struct cm_dist_rule_info {
 	const char	*server_ca;
 	const char	*client;	/* NULL: none */
 	const char	*basic_user;	/* NULL: none */
+	int		 client_pass;	/* a sealed PKCS#12 passphrase */
 	const char	*attached;	/* "CA x" / "procedure y" lines */
 	time_t		 created;
 };
@@ -576,6 +598,32 @@ typedef int (*cm_publication_cb)(void *,
 int	cm_publication_list(struct cm_ctx *, const char *, const char *,
 	    cm_publication_cb, void *);
 int	cm_publication_retry(struct cm_ctx *, int64_t, int64_t *);
+
+/* Delivery of the queue over HTTPS, for cm-da (publish.c). */
+struct cm_publish_opts {
+	int		 limit;		/* items a run; 0: all that are due */
+	long		 retry_base;	/* s before the 2nd attempt; 0: 30 */
+	long		 retry_max;	/* longest wait, s; 0: 3600 */
+	int		 max_attempts;	/* then failed; 0: never */
+	long		 timeout;	/* s a transfer; 0: 30 */
+	int		(*stop)(void *);	/* non-zero: stop now */
+	void		(*report)(void *, const struct cm_publication_info *,
+			    long);	/* each attempt, with its HTTP status */
+	void		*arg;
+};
+
+struct cm_publish_stats {
+	int		 delivered;
+	int		 failed;	/* attempts that failed */
+	int		 given_up;	/* ... and made the item failed */
+	int		 superseded;
+	int		 stopped;	/* opts.stop said so */
+	int64_t		 next_due;	/* earliest next try; 0: none pending */
+};
+
+int	cm_publish_lock(struct cm_ctx *);
+int	cm_publish_run(struct cm_ctx *, const struct cm_publish_opts *,
+	    struct cm_publish_stats *);
 
 /* Smart cards at the card station (card.c). */
 struct cm_card_req {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <openssl/asn1t.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -67,16 +68,65 @@ ASN1_SEQUENCE(CM_TBS_CRL) = {
 	ASN1_EXP_SEQUENCE_OF_OPT(CM_TBS_CRL, exts, X509_EXTENSION, 0)
 } ASN1_SEQUENCE_END(CM_TBS_CRL)
 
-/* RFC 5280 5.1: CertificateList, with the TBSCertList already encoded. */
+/*
+ * RFC 5280 5.1: CertificateList, with the TBSCertList already encoded;
+ * the same SIGNED shape wraps a certificate issuance list.
+ */
 ASN1_SEQUENCE(CM_CRL) = {
 	ASN1_SIMPLE(CM_CRL, tbs, ASN1_ANY),
 	ASN1_SIMPLE(CM_CRL, sig_alg, X509_ALGOR),
 	ASN1_SIMPLE(CM_CRL, signature, ASN1_BIT_STRING)
 } ASN1_SEQUENCE_END(CM_CRL)
 
+/*
+ * A certificate issuance list (CIL): the serial numbers of the
+ * certificates a CA issued that are still valid (not revoked, not on
+ * hold, not expired), in ascending order, signed by the CA, so that an
+ * OCSP responder can answer "unknown" for what the CA never issued.
+ *
+ *   CertificateIssuanceList ::= SEQUENCE {
+ *       tbsList              TBSCertificateIssuanceList,
+ *       signatureAlgorithm   AlgorithmIdentifier,
+ *       signatureValue       BIT STRING }
+ *
+ *   TBSCertificateIssuanceList ::= SEQUENCE {
+ *       version              INTEGER,             -- v1(0)
+ *       signature            AlgorithmIdentifier, -- = signatureAlgorithm
+ *       issuer               Name,
+ *       issuerKeyIdentifier  OCTET STRING,        -- the CA's key identifier
+ *       listNumber           INTEGER,
+ *       thisUpdate           Time,
+ *       nextUpdate           Time,
+ *       serialNumbers        SEQUENCE OF CertificateSerialNumber }
+ */
+typedef struct {
+	ASN1_INTEGER		*version;
+	X509_ALGOR		*sig_alg;
+	X509_NAME		*issuer;
+	ASN1_OCTET_STRING	*key_id;
+	ASN1_INTEGER		*number;
+	ASN1_TIME		*this_update;
+	ASN1_TIME		*next_update;
+	STACK_OF(ASN1_INTEGER)	*serials;
+} CM_TBS_CIL;
+
+DECLARE_ASN1_FUNCTIONS(CM_TBS_CIL)
+
+ASN1_SEQUENCE(CM_TBS_CIL) = {
+	ASN1_SIMPLE(CM_TBS_CIL, version, ASN1_INTEGER),
+	ASN1_SIMPLE(CM_TBS_CIL, sig_alg, X509_ALGOR),
+	ASN1_SIMPLE(CM_TBS_CIL, issuer, X509_NAME),
+	ASN1_SIMPLE(CM_TBS_CIL, key_id, ASN1_OCTET_STRING),
+	ASN1_SIMPLE(CM_TBS_CIL, number, ASN1_INTEGER),
+	ASN1_SIMPLE(CM_TBS_CIL, this_update, ASN1_TIME),
+	ASN1_SIMPLE(CM_TBS_CIL, next_update, ASN1_TIME),
+	ASN1_SEQUENCE_OF(CM_TBS_CIL, serials, ASN1_INTEGER)
+} ASN1_SEQUENCE_END(CM_TBS_CIL)
+
 IMPLEMENT_ASN1_FUNCTIONS(CM_CRL_ENTRY)
 IMPLEMENT_ASN1_FUNCTIONS(CM_TBS_CRL)
 IMPLEMENT_ASN1_FUNCTIONS(CM_CRL)
+IMPLEMENT_ASN1_FUNCTIONS(CM_TBS_CIL)
 
 struct crl_build {
 	struct cm_ctx		*ctx;
@@ -207,34 +257,26 @@ crl_lint(struct cm_ctx *ctx, const CM_TBS_CRL *t)
 }
 
 /*
- * Encode the TBSCertList once, sign it and wrap it.  Returns 0 and the DER
- * CRL in *der (caller frees with OPENSSL_free) or a CM_ERR_*.
+ * Sign an encoded to-be-signed list t (taken) and wrap it with alg as a
+ * SIGNED sequence.  Returns 0 and the DER in *der (caller frees with
+ * OPENSSL_free) or a CM_ERR_* naming what.
  */
 static int
-crl_sign(struct cm_ctx *ctx, struct signer *s, const char *digest,
-    CM_TBS_CRL *tbs, unsigned char **der, int *derlen)
+signed_wrap(struct cm_ctx *ctx, const char *what, EVP_MD_CTX *md,
+    const X509_ALGOR *alg, unsigned char *t, int tlen, unsigned char **der,
+    int *derlen)
 {
-	EVP_MD_CTX *md = NULL;
 	CM_CRL *crl = NULL;
 	ASN1_STRING *seq = NULL;
-	unsigned char *t = NULL, *sig = NULL;
+	unsigned char *sig = NULL;
 	size_t siglen;
-	int tlen, rc = CM_ERR_CRYPTO;
+	int rc = CM_ERR_CRYPTO;
 
 	*der = NULL;
-	X509_ALGOR_free(tbs->sig_alg);
-	tbs->sig_alg = NULL;
-	if ((rc = signer_sign_init(ctx, s, digest, &md, &tbs->sig_alg)) != 0)
-		goto out;
-	rc = CM_ERR_CRYPTO;
-	if ((tlen = i2d_CM_TBS_CRL(tbs, &t)) <= 0) {
-		cm_err_ssl(ctx, rc, "CRL: DER encoding");
-		goto out;
-	}
 	if (EVP_DigestSign(md, NULL, &siglen, t, (size_t)tlen) != 1 ||
 	    (sig = OPENSSL_malloc(siglen)) == NULL ||
 	    EVP_DigestSign(md, sig, &siglen, t, (size_t)tlen) != 1) {
-		cm_err_ssl(ctx, rc, "signing the CRL");
+		cm_err_ssl(ctx, rc, "signing the %s", what);
 		goto out;
 	}
 	if ((crl = CM_CRL_new()) == NULL || (seq = ASN1_STRING_new()) == NULL) {
@@ -246,7 +288,7 @@ crl_sign(struct cm_ctx *ctx, struct signer *s, const char *digest,
 	ASN1_TYPE_set(crl->tbs, V_ASN1_SEQUENCE, seq);
 	seq = NULL;
 	X509_ALGOR_free(crl->sig_alg);
-	if ((crl->sig_alg = X509_ALGOR_dup(tbs->sig_alg)) == NULL) {
+	if ((crl->sig_alg = X509_ALGOR_dup(alg)) == NULL) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
@@ -257,7 +299,7 @@ crl_sign(struct cm_ctx *ctx, struct signer *s, const char *digest,
 	crl->signature->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 	if ((*derlen = i2d_CM_CRL(crl, der)) <= 0) {
 		*der = NULL;
-		cm_err_ssl(ctx, rc, "CRL: DER encoding");
+		cm_err_ssl(ctx, rc, "%s: DER encoding", what);
 		goto out;
 	}
 	rc = 0;
@@ -266,6 +308,32 @@ out:
 	OPENSSL_free(sig);
 	OPENSSL_free(t);
 	CM_CRL_free(crl);
+	return rc;
+}
+
+/*
+ * Encode the TBSCertList once, sign it and wrap it.  Returns 0 and the DER
+ * CRL in *der (caller frees with OPENSSL_free) or a CM_ERR_*.
+ */
+static int
+crl_sign(struct cm_ctx *ctx, struct signer *s, const char *digest,
+    CM_TBS_CRL *tbs, unsigned char **der, int *derlen)
+{
+	EVP_MD_CTX *md = NULL;
+	unsigned char *t = NULL;
+	int tlen, rc;
+
+	*der = NULL;
+	X509_ALGOR_free(tbs->sig_alg);
+	tbs->sig_alg = NULL;
+	if ((rc = signer_sign_init(ctx, s, digest, &md, &tbs->sig_alg)) != 0)
+		goto out;
+	if ((tlen = i2d_CM_TBS_CRL(tbs, &t)) <= 0) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "CRL: DER encoding");
+		goto out;
+	}
+	rc = signed_wrap(ctx, "CRL", md, tbs->sig_alg, t, tlen, der, derlen);
+out:
 	EVP_MD_CTX_free(md);
 	return rc;
 }
@@ -303,25 +371,35 @@ crl_ext_int(struct cm_ctx *ctx, CM_TBS_CRL *t, int nid, int64_t v, int crit)
 	    OBJ_nid2sn(nid));
 }
 
+/* The CA's key identifier: its SKI, else the SHA-1 of its key. */
+static ASN1_OCTET_STRING *
+ca_key_id(X509 *ca)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca);
+	ASN1_OCTET_STRING *id;
+	unsigned char buf[20];
+
+	if (ski != NULL)
+		return ASN1_OCTET_STRING_dup(ski);
+	if (x509_keyid(X509_get_X509_PUBKEY(ca), buf, NULL) != 0 ||
+	    (id = ASN1_OCTET_STRING_new()) == NULL)
+		return NULL;
+	if (!ASN1_OCTET_STRING_set(id, buf, sizeof(buf))) {
+		ASN1_OCTET_STRING_free(id);
+		return NULL;
+	}
+	return id;
+}
+
 static int
 crl_aki(struct cm_ctx *ctx, CM_TBS_CRL *t, X509 *ca)
 {
 	AUTHORITY_KEYID *akid;
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca);
-	unsigned char id[20];
 	int ok;
 
 	if ((akid = AUTHORITY_KEYID_new()) == NULL)
 		return CM_ERR_NOMEM;
-	if (ski != NULL)
-		akid->keyid = ASN1_OCTET_STRING_dup(ski);
-	else if (x509_keyid(X509_get_X509_PUBKEY(ca), id, NULL) == 0 &&
-	    (akid->keyid = ASN1_OCTET_STRING_new()) != NULL &&
-	    !ASN1_OCTET_STRING_set(akid->keyid, id, sizeof(id))) {
-		ASN1_OCTET_STRING_free(akid->keyid);
-		akid->keyid = NULL;
-	}
-	if (akid->keyid == NULL) {
+	if ((akid->keyid = ca_key_id(ca)) == NULL) {
 		AUTHORITY_KEYID_free(akid);
 		return CM_ERR_NOMEM;
 	}
@@ -542,4 +620,315 @@ cm_crl_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
 	    "0), this_update, next_update, entries, der FROM crls WHERE "
 	    "ca_id = ? AND (? = 0 OR number = ?) ORDER BY number",
 	    crl_list_cb, &a, "iii", ca_id, number, number);
+}
+
+/* ------------------------------------------------------------ CILs */
+
+static int
+cil_serial_cb(void *arg, struct store_row *row)
+{
+	STACK_OF(ASN1_INTEGER) *sk = arg;
+	ASN1_INTEGER *ai = NULL;
+	BIGNUM *bn = NULL;
+
+	if (BN_hex2bn(&bn, store_row_text(row, 0)) == 0 ||
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+	    sk_ASN1_INTEGER_push(sk, ai) <= 0) {
+		ASN1_INTEGER_free(ai);
+		BN_free(bn);
+		return CM_ERR_NOMEM;
+	}
+	BN_free(bn);
+	return 0;
+}
+
+static int
+cil_cmp(const ASN1_INTEGER *const *a, const ASN1_INTEGER *const *b)
+{
+	return ASN1_INTEGER_cmp(*a, *b);
+}
+
+/*
+ * Issue a certificate issuance list for a CA: the serials of its valid,
+ * unexpired certificates, ascending, signed, numbered in its own sequence,
+ * valid for the CA's CRL interval, and enqueued for the rules attached to
+ * the CA that publish CILs.  Returns 0 and the number, or a CM_ERR_*.
+ */
+int
+cm_cil_issue(struct cm_ctx *ctx, const char *ca, int64_t *number)
+{
+	CM_TBS_CIL *tbs = NULL;
+	struct signer *s;
+	EVP_MD_CTX *md = NULL;
+	X509 *cert = NULL;
+	unsigned char *t = NULL, *der = NULL;
+	char name[160], detail[96];
+	int64_t ca_id, key_id, still, num = 0, iv = 0;
+	time_t now = time(NULL);
+	int tlen, len = 0, n = 0, rc;
+
+	*number = 0;
+	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0 ||
+	    (rc = ca_load(ctx, ca_id, &cert, &key_id, name,
+	    sizeof(name))) != 0 || (rc = signer_get(ctx, key_id, &s)) != 0)
+		goto out;
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
+	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
+	    "!= 'removed'", "i", ca_id) != 0) {
+		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "
+		    "or its key was removed", ca);
+		goto end;
+	}
+	if ((rc = store_int(ctx, &num, "SELECT coalesce(max(number), 0) + 1 "
+	    "FROM cils WHERE ca_id = ?", "i", ca_id)) != 0 ||
+	    (rc = store_int(ctx, &iv, "SELECT crl_interval FROM cas WHERE "
+	    "id = ?", "i", ca_id)) != 0)
+		goto end;
+	rc = CM_ERR_NOMEM;
+	if ((tbs = CM_TBS_CIL_new()) == NULL ||
+	    !ASN1_INTEGER_set(tbs->version, 0) ||
+	    !X509_NAME_set(&tbs->issuer, X509_get_subject_name(cert)) ||
+	    !ASN1_INTEGER_set_int64(tbs->number, num))
+		goto end;
+	ASN1_OCTET_STRING_free(tbs->key_id);
+	ASN1_TIME_free(tbs->this_update);
+	ASN1_TIME_free(tbs->next_update);
+	tbs->next_update = NULL;
+	if ((tbs->key_id = ca_key_id(cert)) == NULL ||
+	    (tbs->this_update = x509_time_new(now)) == NULL ||
+	    (tbs->next_update = x509_time_new(now + iv)) == NULL)
+		goto end;
+	/* Valid: neither revoked nor on hold, and not expired. */
+	if ((rc = store_query(ctx, "SELECT serial FROM certs WHERE ca_id = ? "
+	    "AND status = 'valid' AND not_after > ?", cil_serial_cb,
+	    tbs->serials, "ii", ca_id, (int64_t)now)) != 0)
+		goto end;
+	(void)sk_ASN1_INTEGER_set_cmp_func(tbs->serials, cil_cmp);
+	sk_ASN1_INTEGER_sort(tbs->serials);
+	n = sk_ASN1_INTEGER_num(tbs->serials);
+	X509_ALGOR_free(tbs->sig_alg);
+	tbs->sig_alg = NULL;
+	if ((rc = signer_sign_init(ctx, s, signer_digest(s), &md,
+	    &tbs->sig_alg)) != 0)
+		goto end;
+	if ((tlen = i2d_CM_TBS_CIL(tbs, &t)) <= 0) {
+		rc = cm_err_ssl(ctx, CM_ERR_CRYPTO, "CIL: DER encoding");
+		goto end;
+	}
+	if ((rc = signed_wrap(ctx, "CIL", md, tbs->sig_alg, t, tlen, &der,
+	    &len)) != 0)
+		goto end;
+	rc = store_exec(ctx, "INSERT INTO cils (ca_id, number, this_update, "
+	    "next_update, entries, der) VALUES (?, ?, ?, ?, ?, ?)", "iiiiib",
+	    ca_id, num, (int64_t)now, (int64_t)(now + iv), (int64_t)n, der,
+	    (size_t)len);
+	/* Its publications commit with it. */
+	if (rc == 0)
+		rc = dist_enqueue_cil(ctx, ca_id, ca, num);
+end:
+	snprintf(detail, sizeof(detail), "CIL %lld, %d serials",
+	    (long long)num, n);
+	rc = txn_end(ctx, rc, "cil.issue", ca, detail);
+	if (rc == 0)
+		*number = num;
+out:
+	CM_TBS_CIL_free(tbs);
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	X509_free(cert);
+	return audit_done(ctx, rc, "cil.issue", ca);
+}
+
+static int
+cil_list_cb(void *arg, struct store_row *row)
+{
+	struct crl_list_arg *a = arg;
+	struct cm_crl_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.number = store_row_int(row, 0);
+	ci.ca = a->ca;
+	ci.this_update = (time_t)store_row_int(row, 1);
+	ci.next_update = (time_t)store_row_int(row, 2);
+	ci.entries = store_row_int(row, 3);
+	ci.der = store_row_blob(row, 4, &ci.der_len);
+	return a->cb(a->arg, &ci);
+}
+
+/*
+ * Call cb for the CILs of a CA, as cm_crl_list() does for CRLs (entries
+ * counts the serials).
+ */
+int
+cm_cil_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
+    void *arg)
+{
+	struct crl_list_arg a = { cb, arg, ca };
+	int64_t ca_id, n;
+	int rc;
+
+	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0)
+		return rc;
+	if (number == -1) {
+		rc = store_int(ctx, &number, "SELECT max(number) FROM cils "
+		    "WHERE ca_id = ? HAVING count(*) > 0", "i", ca_id);
+		if (rc == CM_ERR_NOTFOUND)
+			return cm_err(ctx, rc, "CA \"%s\" has issued no CIL",
+			    ca);
+		if (rc != 0)
+			return rc;
+	} else if (number > 0) {
+		rc = store_int(ctx, &n, "SELECT id FROM cils WHERE ca_id = ? "
+		    "AND number = ?", "ii", ca_id, number);
+		if (rc == CM_ERR_NOTFOUND)
+			return cm_err(ctx, rc, "CA \"%s\" has no CIL number "
+			    "%lld", ca, (long long)number);
+		if (rc != 0)
+			return rc;
+	}
+	return store_query(ctx, "SELECT number, this_update, next_update, "
+	    "entries, der FROM cils WHERE ca_id = ? AND (? = 0 OR number = ?) "
+	    "ORDER BY number", cil_list_cb, &a, "iii", ca_id, number, number);
+}
+
+/* ------------------------------------------------- issued on their own */
+
+struct names {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+names_cb(void *arg, struct store_row *row)
+{
+	struct names *a = arg;
+	char **v;
+
+	if ((v = realloc(a->v, (a->n + 1) * sizeof(*v))) == NULL)
+		return CM_ERR_NOMEM;
+	a->v = v;
+	if ((v[a->n] = cm_strdup(store_row_text(row, 0))) == NULL)
+		return CM_ERR_NOMEM;
+	a->n++;
+	return 0;
+}
+
+static void
+names_free(struct names *a)
+{
+	cm_split_free(a->v, a->n);
+	a->v = NULL;
+	a->n = 0;
+}
+
+/*
+ * After a revocation, a hold or a release committed: every CA set to
+ * issue a delta CRL on revocation whose revocation status changed since
+ * its latest CRL issues one now (a full CRL while it has none to be the
+ * base).  A CRL that cannot be issued does not undo what committed: its
+ * error becomes the context's warning, and cm-da's schedule issues the
+ * next CRL.  Returns rc.
+ */
+int
+crl_after_revoke(struct cm_ctx *ctx, int rc)
+{
+	struct names a = { NULL, 0 };
+	int64_t num, full;
+	size_t i;
+	int r;
+
+	if (rc != 0)
+		return rc;
+	ctx->warning[0] = '\0';
+	if (store_query(ctx, "SELECT c.name FROM cas c WHERE c.revoke_delta = "
+	    "1 AND c.state = 'active' AND EXISTS (SELECT 1 FROM revocations r "
+	    "WHERE r.ca_id = c.id AND max(r.event, coalesce(r.released, 0)) > "
+	    "coalesce((SELECT max(event) FROM crls WHERE ca_id = c.id), 0)) "
+	    "ORDER BY c.id", names_cb, &a, NULL) != 0) {
+		names_free(&a);
+		return rc;
+	}
+	for (i = 0; i < a.n; i++) {
+		int64_t id;
+
+		full = 0;
+		if (ca_lookup(ctx, a.v[i], &id) == 0)
+			(void)store_int(ctx, &full, "SELECT count(*) FROM crls "
+			    "WHERE ca_id = ? AND delta = 0", "i", id);
+		if ((r = cm_crl_issue(ctx, a.v[i], full > 0, &num)) != 0)
+			snprintf(ctx->warning, sizeof(ctx->warning), "the %s "
+			    "CRL on revocation was not issued: %.900s", full > 0 ?
+			    "delta" : "full", ctx->errmsg);
+	}
+	names_free(&a);
+	return rc;
+}
+
+/*
+ * The CRLs and CILs that are due, issued: a full CRL where the latest one
+ * reaches its nextUpdate within margin (at most half the CRL interval),
+ * or where there is none; a delta CRL where the CA issues them and the
+ * latest CRL of either kind is older than the delta interval less the
+ * margin (at most half of it); a CIL where a rule attached to the CA
+ * publishes CILs and the latest one is as due as a full CRL would be.
+ * cb hears of each, issued or not.  Returns 0, or the error of the last
+ * that failed (the others are still issued).
+ */
+int
+cm_crl_schedule(struct cm_ctx *ctx, long margin, cm_crl_due_cb cb, void *arg)
+{
+	static const char *const due_sql[] = {
+		/* Full CRLs. */
+		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
+		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
+		"'removed' AND coalesce((SELECT max(next_update) FROM crls "
+		"WHERE ca_id = c.id AND delta = 0), 0) - min(?1, "
+		"c.crl_interval / 2) <= ?2 ORDER BY c.id",
+		/* Delta CRLs. */
+		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
+		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
+		"'removed' AND c.delta_interval > 0 AND EXISTS (SELECT 1 FROM "
+		"crls WHERE ca_id = c.id AND delta = 0) AND (SELECT "
+		"max(this_update) FROM crls WHERE ca_id = c.id) + "
+		"c.delta_interval - min(?1, c.delta_interval / 2) <= ?2 ORDER "
+		"BY c.id",
+		/* CILs. */
+		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
+		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
+		"'removed' AND EXISTS (SELECT 1 FROM dist_attach a JOIN "
+		"dist_rules r ON r.id = a.rule_id WHERE a.ca_id = c.id AND "
+		"instr(',' || r.content || ',', ',cil,') > 0) AND "
+		"coalesce((SELECT max(next_update) FROM cils WHERE ca_id = "
+		"c.id), 0) - min(?1, c.crl_interval / 2) <= ?2 ORDER BY c.id",
+	};
+	static const char *const what[] = { "full CRL", "delta CRL", "CIL" };
+	struct names a = { NULL, 0 };
+	struct cm_crl_due d;
+	size_t i, k;
+	int rc = 0, r;
+
+	for (k = 0; k < 3; k++) {
+		if ((r = store_query(ctx, due_sql[k], names_cb, &a, "ii",
+		    (int64_t)margin, (int64_t)time(NULL))) != 0) {
+			names_free(&a);
+			return r;
+		}
+		for (i = 0; i < a.n; i++) {
+			memset(&d, 0, sizeof(d));
+			d.ca = a.v[i];
+			d.what = what[k];
+			r = k < 2 ? cm_crl_issue(ctx, a.v[i], (int)k,
+			    &d.number) : cm_cil_issue(ctx, a.v[i], &d.number);
+			d.rc = r;
+			d.error = r != 0 ? ctx->errmsg : NULL;
+			if (r != 0)
+				rc = r;
+			if (cb != NULL)
+				cb(arg, &d);
+		}
+		names_free(&a);
+	}
+	return rc;
 }

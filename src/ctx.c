@@ -18,7 +18,8 @@
 /* Keys cm.conf may hold; later releases add pkcs11.<n>, SSL.*, pin.*. */
 static const char *const conf_keys[] = {
 	"db.path", "db.busy-timeout", "db.synchronous", "keystore.pin-file",
-	"logsignkey", NULL
+	"logsignkey", "da.poll", "da.crl-margin", "da.retry-base",
+	"da.retry-max", "da.max-attempts", "da.timeout", "da.crls", NULL
 };
 
 /*
@@ -50,6 +51,7 @@ cm_ctx_free(struct cm_ctx *ctx)
 	officer_logout_all(ctx);
 	procedure_cache_clear(ctx);
 	signer_free_all(ctx);
+	publish_free_all(ctx);
 	/* Token keys first, then the libraries and modules behind them. */
 	p11_key_close_all(ctx);
 	p11_close_all(ctx);
@@ -92,6 +94,13 @@ const char *
 cm_ctx_errmsg(const struct cm_ctx *ctx)
 {
 	return ctx->errmsg;
+}
+
+/* What went wrong beside an operation that succeeded, or NULL. */
+const char *
+cm_ctx_warning(const struct cm_ctx *ctx)
+{
+	return ctx->warning[0] != '\0' ? ctx->warning : NULL;
 }
 
 /* The class of an error code, as words. */

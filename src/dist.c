@@ -21,8 +21,6 @@
 
 #include "extern.h"
 
-static int	enqueue_ca_cert(struct cm_ctx *, int64_t, int64_t,
-		    const char *);
 
 static const char *const contents[] = {
 	"crl", "delta-crl", "ca-cert", "certs", "cil", NULL
@@ -155,6 +153,73 @@ rule_fields_check(struct cm_ctx *ctx, const char *name, const char *url,
 	return content_check(ctx, name, content, norm);
 }
 
+/* A secret sealed under the key store, as base64 (caller frees). */
+static int
+seal_b64(struct cm_ctx *ctx, const char *secret, char **b64)
+{
+	unsigned char *sealed = NULL;
+	size_t len = 0;
+	int rc;
+
+	*b64 = NULL;
+	if ((rc = keystore_seal(ctx, secret, &sealed, &len)) != 0)
+		return rc;
+	if ((*b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
+		rc = CM_ERR_NOMEM;
+	else
+		EVP_EncodeBlock((unsigned char *)*b64, sealed, (int)len);
+	OPENSSL_free(sealed);
+	return rc;
+}
+
+/* A sealed secret of a change document, from base64 (caller frees). */
+static int
+unseal_b64(struct cm_ctx *ctx, const char *name, const char *b64,
+    unsigned char **out, size_t *outlen)
+{
+	size_t bl;
+	int len;
+
+	*out = NULL;
+	*outlen = 0;
+	/* Blanks around it (from a document) are not base64. */
+	while (isspace((unsigned char)*b64))
+		b64++;
+	bl = strlen(b64);
+	while (bl > 0 && isspace((unsigned char)b64[bl - 1]))
+		bl--;
+	if ((*out = malloc(bl + 1)) == NULL)
+		return CM_ERR_NOMEM;
+	if (bl == 0 || (len = EVP_DecodeBlock(*out,
+	    (const unsigned char *)b64, (int)bl)) <= 0) {
+		free(*out);
+		*out = NULL;
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": a "
+		    "sealed secret is not base64", name);
+	}
+	/* EVP_DecodeBlock counts the padding as data. */
+	len -= (int)(b64[bl - 1] == '=') + (int)(bl > 1 && b64[bl - 2] == '=');
+	*outlen = (size_t)len;
+	return 0;
+}
+
+/* A PKCS#12 client credential: readable, and pass opens its key. */
+static int
+p12_check(struct cm_ctx *ctx, const char *name, const char *file,
+    const char *pass)
+{
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	rc = dist_p12_load(ctx, file, pass, &cert, &key, NULL);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	if (rc != 0)
+		cm_err_prefix(ctx, name);
+	return rc;
+}
+
 /*
  * Create a distribution rule, as a policy change.  The basic password, if
  * any, is sealed under the key store before it goes into the change.
@@ -164,10 +229,8 @@ int
 cm_dist_rule_create(struct cm_ctx *ctx, const struct cm_dist_rule_req *req)
 {
 	struct change *ch = NULL;
-	unsigned char *sealed = NULL;
-	char *content = NULL, *b64 = NULL;
+	char *content = NULL, *b64 = NULL, *cb64 = NULL;
 	const char *format = cm_def(req->format, "der");
-	size_t sealedlen = 0;
 	int64_t id;
 	int rc;
 
@@ -181,21 +244,27 @@ cm_dist_rule_create(struct cm_ctx *ctx, const struct cm_dist_rule_req *req)
 		    req->name);
 		goto out;
 	}
+	if (req->client_pass != NULL && (req->client == NULL ||
+	    strncmp(req->client, "pkcs11:", 7) == 0)) {
+		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": a "
+		    "client passphrase opens a PKCS#12 file (a token's PIN "
+		    "comes from token.LABEL.pin-file in cm.conf)", req->name);
+		goto out;
+	}
+	if (req->client != NULL && strncmp(req->client, "pkcs11:", 7) != 0 &&
+	    (rc = p12_check(ctx, req->name, req->client,
+	    req->client_pass)) != 0)
+		goto out;
 	rc = store_int(ctx, &id, "SELECT id FROM dist_rules WHERE name = ?",
 	    "t", req->name);
 	if ((rc = change_target(ctx, rc, 0, "distribution rule",
 	    req->name)) != 0)
 		goto out;
-	if (req->basic_password != NULL) {
-		if ((rc = keystore_seal(ctx, req->basic_password, &sealed,
-		    &sealedlen)) != 0)
-			goto out;
-		if ((b64 = calloc(1, 4 * ((sealedlen + 2) / 3) + 1)) == NULL) {
-			rc = CM_ERR_NOMEM;
-			goto out;
-		}
-		EVP_EncodeBlock((unsigned char *)b64, sealed, (int)sealedlen);
-	}
+	if ((req->basic_password != NULL && (rc = seal_b64(ctx,
+	    req->basic_password, &b64)) != 0) ||
+	    (req->client_pass != NULL && (rc = seal_b64(ctx, req->client_pass,
+	    &cb64)) != 0))
+		goto out;
 	if ((ch = change_new("dist-rule.create")) == NULL ||
 	    change_set(ch, "name", req->name) != 0 ||
 	    change_set(ch, "url", req->url) != 0 ||
@@ -204,6 +273,8 @@ cm_dist_rule_create(struct cm_ctx *ctx, const struct cm_dist_rule_req *req)
 	    change_set(ch, "format", format) != 0 ||
 	    change_set(ch, "server-ca", req->server_ca) != 0 ||
 	    (req->client != NULL && change_set(ch, "client", req->client) !=
+	    0) ||
+	    (cb64 != NULL && change_set(ch, "client-pass-sealed", cb64) !=
 	    0) ||
 	    (req->basic_user != NULL && (change_set(ch, "basic-user",
 	    req->basic_user) != 0 || change_set(ch, "basic-password-sealed",
@@ -215,13 +286,13 @@ cm_dist_rule_create(struct cm_ctx *ctx, const struct cm_dist_rule_req *req)
 	change_free(ch);
 	free(content);
 	free(b64);
-	OPENSSL_free(sealed);
+	free(cb64);
 	return rc;
 out:
 	change_free(ch);
 	free(content);
 	free(b64);
-	OPENSSL_free(sealed);
+	free(cb64);
 	return audit_done(ctx, rc, "dist-rule.create", req->name);
 }
 
@@ -231,8 +302,9 @@ dist_rule_apply_create(struct cm_ctx *ctx, const struct change *ch)
 {
 	const char *name = change_get(ch, "name"), *b64;
 	char *content = NULL;
-	unsigned char *sealed = NULL;
-	int len = 0, rc;
+	unsigned char *sealed = NULL, *csealed = NULL;
+	size_t len = 0, clen = 0;
+	int rc;
 
 	if (name == NULL)
 		return cm_err(ctx, CM_ERR_INVAL, "dist-rule.create: name "
@@ -243,39 +315,23 @@ dist_rule_apply_create(struct cm_ctx *ctx, const struct change *ch)
 	    change_get(ch, "server-ca"), change_get(ch, "client"),
 	    change_get(ch, "content"), &content)) != 0)
 		goto out;
-	if ((b64 = change_get(ch, "basic-password-sealed")) != NULL) {
-		size_t bl;
-
-		/* Blanks around it (from a document) are not base64. */
-		while (isspace((unsigned char)*b64))
-			b64++;
-		bl = strlen(b64);
-		while (bl > 0 && isspace((unsigned char)b64[bl - 1]))
-			bl--;
-		if ((sealed = malloc(bl + 1)) == NULL) {
-			rc = CM_ERR_NOMEM;
-			goto out;
-		}
-		if (bl == 0 || (len = EVP_DecodeBlock(sealed,
-		    (const unsigned char *)b64, (int)bl)) <= 0) {
-			rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule "
-			    "\"%s\": the sealed password is not base64", name);
-			goto out;
-		}
-		/* EVP_DecodeBlock counts the padding as data. */
-		len -= (int)(b64[bl - 1] == '=') + (int)(bl > 1 &&
-		    b64[bl - 2] == '=');
-	}
+	if ((b64 = change_get(ch, "basic-password-sealed")) != NULL &&
+	    (rc = unseal_b64(ctx, name, b64, &sealed, &len)) != 0)
+		goto out;
+	if ((b64 = change_get(ch, "client-pass-sealed")) != NULL &&
+	    (rc = unseal_b64(ctx, name, b64, &csealed, &clen)) != 0)
+		goto out;
 	rc = store_exec(ctx, "INSERT INTO dist_rules (name, url, method, "
 	    "content, format, server_ca, client, basic_user, basic_password, "
-	    "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "tttttttt" "bi",
-	    name, change_get(ch, "url"), change_get(ch, "method"), content,
-	    change_get(ch, "format"), change_get(ch, "server-ca"),
-	    change_get(ch, "client"), change_get(ch, "basic-user"), sealed,
-	    (size_t)(len > 0 ? len : 0), (int64_t)time(NULL));
+	    "created, client_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "tttttttt" "bib", name, change_get(ch, "url"), change_get(ch,
+	    "method"), content, change_get(ch, "format"), change_get(ch,
+	    "server-ca"), change_get(ch, "client"), change_get(ch,
+	    "basic-user"), sealed, len, (int64_t)time(NULL), csealed, clen);
 out:
 	free(content);
 	free(sealed);
+	free(csealed);
 	return rc;
 }
 
@@ -355,7 +411,7 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 	    "procedure_id) VALUES (?, ?, ?)", "ijj", rid, ca != NULL ? oid : 0,
 	    proc != NULL ? oid : 0);
 	if (rc == 0 && ca != NULL)
-		rc = enqueue_ca_cert(ctx, rid, oid, ca);
+		rc = dist_enqueue_ca_cert(ctx, rid, oid, ca);
 	return rc;
 }
 
@@ -382,6 +438,7 @@ list_cb(void *arg, struct store_row *row)
 	ri.basic_user = store_row_null(row, 8) ? NULL : store_row_text(row, 8);
 	ri.attached = store_row_null(row, 9) ? "" : store_row_text(row, 9);
 	ri.created = (time_t)store_row_int(row, 10);
+	ri.client_pass = (int)store_row_int(row, 11);
 	return a->cb(a->arg, &ri);
 }
 
@@ -407,7 +464,8 @@ cm_dist_rule_list(struct cm_ctx *ctx, const char *name, cm_dist_rule_cb cb,
 	    "a.ca_id IS NOT NULL THEN 'CA ' || c.name ELSE 'procedure ' || "
 	    "p.name END AS w FROM dist_attach a LEFT JOIN cas c ON c.id = "
 	    "a.ca_id LEFT JOIN procedures p ON p.id = a.procedure_id WHERE "
-	    "a.rule_id = r.id ORDER BY w)), r.created FROM dist_rules r WHERE "
+	    "a.rule_id = r.id ORDER BY w)), r.created, r.client_secret IS NOT "
+	    "NULL FROM dist_rules r WHERE "
 	    "?1 IS NULL OR r.name = ?1 ORDER BY r.name", list_cb, &a, "t",
 	    name);
 }
@@ -428,25 +486,38 @@ file_name(const char *name, const char *suffix, char *buf, size_t len)
 }
 
 /*
- * Inside the transaction of a CRL: enqueue it for every rule attached to
- * its CA that publishes that kind of CRL.
+ * Inside the transaction of a CRL or CIL: enqueue it for every rule
+ * attached to its CA that publishes that kind, as the CA's file name.
  */
-int
-dist_enqueue_crl(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
-    int delta, int64_t number)
+static int
+enqueue_numbered(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
+    const char *kind, const char *suffix, int64_t number)
 {
-	const char *kind = delta ? "delta-crl" : "crl";
 	char target[200];
 	time_t now = time(NULL);
 
-	file_name(ca_name, delta ? "-delta.crl" : ".crl", target,
-	    sizeof(target));
+	file_name(ca_name, suffix, target, sizeof(target));
 	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
-	    "kind, ca_id, crl_number, target, state, next_try, created) "
+	    "kind, ca_id, number, target, state, next_try, created) "
 	    "SELECT a.rule_id, ?1, ?2, ?3, ?4, 'pending', ?5, ?5 FROM "
 	    "dist_attach a JOIN dist_rules r ON r.id = a.rule_id WHERE "
 	    "a.ca_id = ?2 AND instr(',' || r.content || ',', ',' || ?1 || "
 	    "',') > 0", "tiiti", kind, ca_id, number, target, (int64_t)now);
+}
+
+int
+dist_enqueue_crl(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
+    int delta, int64_t number)
+{
+	return enqueue_numbered(ctx, ca_id, ca_name, delta ? "delta-crl" :
+	    "crl", delta ? "-delta.crl" : ".crl", number);
+}
+
+int
+dist_enqueue_cil(struct cm_ctx *ctx, int64_t ca_id, const char *ca_name,
+    int64_t number)
+{
+	return enqueue_numbered(ctx, ca_id, ca_name, "cil", ".cil", number);
 }
 
 /*
@@ -468,20 +539,26 @@ dist_enqueue_cert(struct cm_ctx *ctx, int64_t ca_id, int64_t procedure_id,
 	    (int64_t)time(NULL), cert_id);
 }
 
-/* Inside an attach: a rule that publishes the CA certificate gets it. */
-static int
-enqueue_ca_cert(struct cm_ctx *ctx, int64_t rule_id, int64_t ca_id,
+/*
+ * A CA certificate to publish: in an attach, for that rule (rule_id), or
+ * when the CA gets a certificate, for every rule attached to the CA
+ * (rule_id 0) that publishes CA certificates.  The item names the
+ * certificate's row: a new CA certificate is a new item.
+ */
+int
+dist_enqueue_ca_cert(struct cm_ctx *ctx, int64_t rule_id, int64_t ca_id,
     const char *ca_name)
 {
 	char target[200];
 
 	file_name(ca_name, ".crt", target, sizeof(target));
 	return store_exec(ctx, "INSERT OR IGNORE INTO publications (rule_id, "
-	    "kind, ca_id, target, state, next_try, created) SELECT ?1, "
-	    "'ca-cert', ?2, ?3, 'pending', ?4, ?4 FROM dist_rules r WHERE "
-	    "r.id = ?1 AND instr(',' || r.content || ',', ',ca-cert,') > 0 AND "
-	    "EXISTS (SELECT 1 FROM cas WHERE id = ?2 AND cert IS NOT NULL)",
-	    "iiti", rule_id, ca_id, target, (int64_t)time(NULL));
+	    "kind, ca_id, cert_id, target, state, next_try, created) SELECT "
+	    "r.id, 'ca-cert', c.id, c.cert_id, ?3, 'pending', ?4, ?4 FROM "
+	    "dist_rules r JOIN cas c ON c.id = ?2 WHERE (r.id = ?1 OR (?1 = 0 "
+	    "AND r.id IN (SELECT rule_id FROM dist_attach WHERE ca_id = ?2))) "
+	    "AND instr(',' || r.content || ',', ',ca-cert,') > 0 AND c.cert IS "
+	    "NOT NULL", "iiti", rule_id, ca_id, target, (int64_t)time(NULL));
 }
 
 struct pub_arg {
@@ -522,9 +599,10 @@ cm_publication_list(struct cm_ctx *ctx, const char *state, const char *rule,
 	int rc;
 
 	if (state != NULL && strcmp(state, "pending") != 0 &&
-	    strcmp(state, "delivered") != 0 && strcmp(state, "failed") != 0)
+	    strcmp(state, "delivered") != 0 && strcmp(state, "failed") != 0 &&
+	    strcmp(state, "superseded") != 0)
 		return cm_err(ctx, CM_ERR_INVAL, "publication state \"%s\": "
-		    "pending, delivered or failed", state);
+		    "pending, delivered, failed or superseded", state);
 	if (rule != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
 	    "dist_rules WHERE name = ?", "distribution rule", rule)) != 0)
 		return rc;

@@ -20,6 +20,7 @@ struct p11_module;
 struct p11_tok;
 struct p11_undo;
 struct p11lib;
+struct pub_rule;
 
 #define PERM_POLICY	0x01
 #define PERM_ISSUE	0x02
@@ -51,6 +52,7 @@ struct cm_ctx {
 	int			 busy_ms;
 	int			 sync_full;
 	char			 errmsg[CM_ERRMSG_MAX];
+	char			 warning[CM_ERRMSG_MAX]; /* of a success */
 	struct cm_ui_ops	 ui;
 	char			*actor;
 	struct cm_conf_entry	*conf;
@@ -68,6 +70,8 @@ struct cm_ctx {
 	struct p11_tok		*p11_toks;	/* open token sessions */
 	struct p11_undo		*p11_undo;	/* token objects of the txn */
 	struct p11lib		*p11lib;	/* libp11, for token keys */
+	struct pub_rule		*pub_rules;	/* rules delivery opened */
+	int			 da_lock;	/* delivery lock fd + 1 */
 };
 
 /* ctx.c */
@@ -231,6 +235,8 @@ void		 p11_close_all(struct cm_ctx *);
 /* p11key.c: token keys through libp11. */
 int		 p11_key_open(struct cm_ctx *, const char *, int, EVP_PKEY *,
 		    EVP_PKEY **);
+int		 p11_client_open(struct cm_ctx *, const char *, X509 **,
+		    EVP_PKEY **);
 int		 p11_cert_keys(struct cm_ctx *, const char *, int,
 		    int (*)(void *, X509 *, EVP_PKEY *), void *, char *,
 		    size_t);
@@ -371,6 +377,9 @@ int		 officer_apply_create(struct cm_ctx *, const struct change *);
 int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
+/* crl.c */
+int		 crl_after_revoke(struct cm_ctx *, int);
+
 /* dist.c */
 int		 dist_rule_apply_create(struct cm_ctx *, const struct change *);
 int		 dist_rule_apply_attach(struct cm_ctx *, const struct change *);
@@ -378,6 +387,15 @@ int		 dist_enqueue_crl(struct cm_ctx *, int64_t, const char *, int,
 		    int64_t);
 int		 dist_enqueue_cert(struct cm_ctx *, int64_t, int64_t, int64_t,
 		    const char *);
+int		 dist_enqueue_ca_cert(struct cm_ctx *, int64_t, int64_t,
+		    const char *);
+int		 dist_enqueue_cil(struct cm_ctx *, int64_t, const char *,
+		    int64_t);
+int		 dist_p12_load(struct cm_ctx *, const char *, const char *,
+		    X509 **, EVP_PKEY **, STACK_OF(X509) **);
+
+/* publish.c */
+void		 publish_free_all(struct cm_ctx *);
 
 /* policy.c */
 int		 policy_apply_import(struct cm_ctx *, const struct change *);

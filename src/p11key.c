@@ -217,24 +217,20 @@ out:
 }
 
 /*
- * The private key uri names (by id or object label) on its token, logged
- * in with the user PIN (asked as kind).  With pub, the key must make
- * signatures pub verifies.  Returns 0 and *out (caller frees, before the
- * context), or CM_ERR_TOKEN / CM_ERR_DENIED naming the token.
+ * The one private key uri names (by id or object label) on its token,
+ * logged in with the user PIN (asked as kind).
  */
-int
-p11_key_open(struct cm_ctx *ctx, const char *uri, int kind, EVP_PKEY *pub,
-    EVP_PKEY **out)
+static int
+key_find(struct cm_ctx *ctx, const char *uri, int kind, PKCS11_SLOT **slotp,
+    PKCS11_KEY **out)
 {
 	struct p11_uri u;
 	struct p11lib *l;
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *keys = NULL, *k = NULL;
 	unsigned int n = 0, i, found = 0;
-	EVP_PKEY *priv;
 	int rc;
 
-	*out = NULL;
 	if ((rc = p11_uri_parse(ctx, uri, &u)) != 0 ||
 	    (rc = slot_find(ctx, &u, &l, &slot)) != 0 ||
 	    (rc = slot_login(ctx, l, slot, kind)) != 0)
@@ -252,6 +248,28 @@ p11_key_open(struct cm_ctx *ctx, const char *uri, int kind, EVP_PKEY *pub,
 		    "%s", slot->token->label, found == 0 ? "no" : "more than "
 		    "one", u.object[0] != '\0' ? u.object : "with that id");
 	l->used = 1;
+	*slotp = slot;
+	*out = k;
+	return 0;
+}
+
+/*
+ * The private key uri names, as key_find().  With pub, the key must make
+ * signatures pub verifies.  Returns 0 and *out (caller frees, before the
+ * context), or CM_ERR_TOKEN / CM_ERR_DENIED naming the token.
+ */
+int
+p11_key_open(struct cm_ctx *ctx, const char *uri, int kind, EVP_PKEY *pub,
+    EVP_PKEY **out)
+{
+	PKCS11_SLOT *slot;
+	PKCS11_KEY *k;
+	EVP_PKEY *priv;
+	int rc;
+
+	*out = NULL;
+	if ((rc = key_find(ctx, uri, kind, &slot, &k)) != 0)
+		return rc;
 	if ((priv = PKCS11_get_private_key(k)) == NULL) {
 		ERR_clear_error();
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the private "
@@ -264,6 +282,51 @@ p11_key_open(struct cm_ctx *ctx, const char *uri, int kind, EVP_PKEY *pub,
 		    "signatures do not verify)", slot->token->label);
 	}
 	*out = priv;
+	return 0;
+}
+
+/*
+ * A TLS client credential on a token: the private key uri names and the
+ * certificate beside it (the same CKA_ID, else the same label).  Returns
+ * 0 with *cert and *key (caller frees), or a CM_ERR_* naming the token.
+ */
+int
+p11_client_open(struct cm_ctx *ctx, const char *uri, X509 **cert,
+    EVP_PKEY **key)
+{
+	PKCS11_SLOT *slot;
+	PKCS11_KEY *k;
+	PKCS11_CERT *certs = NULL, *c = NULL;
+	unsigned int n = 0, i;
+	int rc;
+
+	*cert = NULL;
+	*key = NULL;
+	if ((rc = key_find(ctx, uri, CM_SECRET_TOKEN, &slot, &k)) != 0)
+		return rc;
+	if (PKCS11_enumerate_certs(slot->token, &certs, &n) != 0) {
+		ERR_clear_error();
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": its "
+		    "certificates cannot be listed", slot->token->label);
+	}
+	for (i = 0; i < n && c == NULL; i++)
+		if (certs[i].x509 != NULL && (k->id_len > 0 ?
+		    certs[i].id_len == k->id_len && memcmp(certs[i].id,
+		    k->id, k->id_len) == 0 : k->label != NULL &&
+		    certs[i].label != NULL && strcmp(certs[i].label,
+		    k->label) == 0))
+			c = &certs[i];
+	if (c == NULL)
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": no certificate "
+		    "beside the client key (the same id)", slot->token->label);
+	if ((*key = PKCS11_get_private_key(k)) == NULL ||
+	    (*cert = X509_dup(c->x509)) == NULL) {
+		ERR_clear_error();
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the client "
+		    "key cannot be used", slot->token->label);
+	}
 	return 0;
 }
 

@@ -112,6 +112,8 @@ ca_cb(void *arg, const struct cm_ca_info *ci)
 	attr(e, n, "crl-interval", buf);
 	snprintf(buf, sizeof(buf), "%lds", ci->delta_interval);
 	attr(e, n, "delta-interval", buf);
+	if (ci->revoke_delta)
+		attr(e, n, "revoke-delta", "yes");
 	attr(e, n, "cdp", ci->cdp);
 	attr(e, n, "aia", ci->aia);
 	child(e, n, "subject", ci->subject);
@@ -222,18 +224,24 @@ struct dist_exp {
 static int
 dist_sealed_cb(void *arg, struct store_row *row)
 {
+	static const char *const names[] = {
+		"basic-password-sealed", "client-pass-sealed"
+	};
 	struct dist_exp *d = arg;
 	const unsigned char *p;
 	char *b64;
 	size_t len;
+	int i;
 
-	if ((p = store_row_blob(row, 0, &len)) == NULL || len == 0)
-		return 1;
-	if ((b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
-		return CM_ERR_NOMEM;
-	EVP_EncodeBlock((unsigned char *)b64, p, (int)len);
-	child(d->e, d->n, "basic-password-sealed", b64);
-	free(b64);
+	for (i = 0; i < 2; i++) {
+		if ((p = store_row_blob(row, i, &len)) == NULL || len == 0)
+			continue;
+		if ((b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
+			return CM_ERR_NOMEM;
+		EVP_EncodeBlock((unsigned char *)b64, p, (int)len);
+		child(d->e, d->n, names[i], b64);
+		free(b64);
+	}
 	return 1;
 }
 
@@ -255,7 +263,8 @@ dist_cb(void *arg, const struct cm_dist_rule_info *ri)
 	attr(e, d.n, "basic-user", ri->basic_user);
 	child(e, d.n, "server-ca", ri->server_ca);
 	/* Sealed under this CMDB's key store: it opens with its passphrase. */
-	if ((rc = store_query(e->ctx, "SELECT basic_password FROM dist_rules "
+	if ((rc = store_query(e->ctx, "SELECT basic_password, client_secret "
+	    "FROM dist_rules "
 	    "WHERE id = ?", dist_sealed_cb, &d, "i", ri->id)) != 0)
 		return rc;
 	for (p = ri->attached; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
@@ -428,15 +437,17 @@ import_dist(struct cm_ctx *ctx, xmlNodePtr n, const char *name)
 {
 	struct change *ch = NULL, *at;
 	xmlNodePtr c;
-	char *ca_text = NULL, *pw = NULL, *v;
+	char *ca_text = NULL, *pw = NULL, *cpw = NULL, *v;
 	int rc;
 
 	if ((ch = elem_change(n, "dist-rule.create")) == NULL ||
 	    (ca_text = children_text(n, "server-ca")) == NULL ||
 	    (pw = children_text(n, "basic-password-sealed")) == NULL ||
+	    (cpw = children_text(n, "client-pass-sealed")) == NULL ||
 	    change_set(ch, "server-ca", ca_text) != 0 ||
 	    (*pw != '\0' && change_set(ch, "basic-password-sealed", pw) !=
-	    0)) {
+	    0) ||
+	    (*cpw != '\0' && change_set(ch, "client-pass-sealed", cpw) != 0)) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
@@ -468,6 +479,7 @@ out:
 	change_free(ch);
 	free(ca_text);
 	free(pw);
+	free(cpw);
 	return rc;
 }
 

@@ -236,6 +236,7 @@ cm_cert_revoke(struct cm_ctx *ctx, const struct cm_revoke_req *req)
 	snprintf(detail, sizeof(detail), "reason %s", cm_reason_name(reason));
 	rc = txn_end(ctx, rc, reason == CM_REASON_CERTIFICATE_HOLD ?
 	    "cert.hold" : "cert.revoke", norm, detail);
+	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "cert.revoke", req->serial);
 }
@@ -273,6 +274,7 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 		rc = store_exec(ctx, "UPDATE certs SET status = 'valid' WHERE "
 		    "id = ?", "i", a.id);
 	rc = txn_end(ctx, rc, "cert.release", norm, "hold lifted");
+	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "cert.release", serial);
 }

@@ -977,6 +977,7 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 	snprintf(detail, sizeof(detail), "reason %s, %zu certificates",
 	    cm_reason_name(r), n);
 	rc = txn_end(ctx, rc, "token.revoke", object, detail);
+	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "token.revoke", object);
 }

@@ -5,12 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 
 NOUNS="init bootstrap key ca cert-procedure token-procedure subject token card
-    dist-rule publish
+    dist-rule publish cil
     officer-profile officer change policy issue cert revoke release crl audit"
 GLOBALS="-c -d --pin-file --token-pin-file --officer --officer-pin-file -q -v
     -h --help -V --version"
 
-plan 39
+plan 45
 
 MAN8=$top_srcdir/man/cmctl.8
 MAN5=$top_srcdir/man/cm.conf.5
@@ -48,7 +48,7 @@ man_options() {
 				if (w ~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) print "-" w
 			}
 		}
-	' "$MAN8" | sort -u
+	' "${1:-$MAN8}" | sort -u
 }
 
 man_options >"$T/man.opts"
@@ -105,5 +105,28 @@ check_fail 2 'bogus' "an unknown global option: exit 2" "$CMCTL" --bogus key lis
 check_fail 2 '' "no noun at all: exit 2" cm
 run cm key list
 is "none of them created a key" "$(lines "$T/out")" 0
+
+# --- cm-da and its page ------------------------------------------------------
+
+CMDA=$(dirname "$CMCTL")/cm-da
+MANDA=$top_srcdir/man/cm-da.8
+if [ -n "$MANDOC" ] && command -v "$MANDOC" >/dev/null 2>&1; then
+	run "$MANDOC" -Tlint -W warning "$MANDA"
+	is "mandoc -Tlint -W warning finds nothing in cm-da.8" \
+	    "$RC $(cat "$T/out" "$T/err")" "0 "
+else
+	skip "mandoc -Tlint -W warning finds nothing in cm-da.8" "no mandoc"
+fi
+run "$CMDA" --help
+is "cm-da --help exits 0" "$RC" 0
+grep -oE '(^|[][ (|,])--?[A-Za-z][A-Za-z0-9-]*' "$T/out" |
+    sed 's/^[][ (|,]//' | grep -Ex -- '-[A-Za-z]|--[a-z0-9][a-z0-9-]*' |
+    sort -u >"$T/da.opts"
+man_options "$MANDA" >"$T/da.man"
+like "cm-da's usage names its options" "$(lines "$T/da.opts")" '^[5-9]$'
+is "every option of cm-da's usage is in cm-da.8" \
+    "$(comm -23 "$T/da.opts" "$T/da.man" | tr '\n' ' ')" ""
+run "$CMDA" --bogus
+is "cm-da: an unknown option, exit 2" "$RC" 2
 
 done_testing

@@ -40,7 +40,8 @@ const struct cli_cmd cli_cmds[] = {
 	    1 },
 	{ "ca", "revoke", cmd_ca_revoke, "ca revoke NAME -r REASON", 1 },
 	{ "ca", "modify", cmd_ca_modify, "ca modify NAME [--crl-interval 24h] "
-	    "[--delta-interval 1h] [--cdp URL] [--aia URL]", 1 },
+	    "[--delta-interval 1h] [--cdp URL] [--aia URL] "
+	    "[--revoke-delta yes|no]", 1 },
 	{ "cert-procedure", "create", cmd_procedure_create, "cert-procedure "
 	    "create -n NAME --ca CA --format FORMAT [--key-usage LIST] "
 	    "[--eku LIST] [--validity 365d] [--digest sha256|sha384|sha512] "
@@ -85,15 +86,15 @@ const struct cli_cmd cli_cmds[] = {
 	{ "token", "revoke", cmd_token_revoke, "token revoke ID -r REASON", 1 },
 	{ "dist-rule", "create", cmd_dist_rule_create, "dist-rule create -n NAME "
 	    "--url URL --method PUT|POST --publish LIST\n"
-	    "             --server-ca FILE [--format der|pem] [--client URI|FILE] "
-	    "[--basic-user USER\n"
-	    "             --basic-password-file FILE]", 1 },
+	    "             --server-ca FILE [--format der|pem] "
+	    "[--client URI|FILE [--client-pass-file FILE]]\n"
+	    "             [--basic-user USER --basic-password-file FILE]", 1 },
 	{ "dist-rule", "list", cmd_dist_rule_list, "dist-rule list", 1 },
 	{ "dist-rule", "show", cmd_dist_rule_show, "dist-rule show NAME", 1 },
 	{ "dist-rule", "attach", cmd_dist_rule_attach, "dist-rule attach NAME "
 	    "(--ca CA | --procedure PROCEDURE)", 1 },
 	{ "publish", "list", cmd_publish_list, "publish list [--state "
-	    "pending|delivered|failed] [--rule RULE]", 1 },
+	    "pending|delivered|failed|superseded] [--rule RULE]", 1 },
 	{ "publish", "status", cmd_publish_status, "publish status", 1 },
 	{ "publish", "retry", cmd_publish_retry, "publish retry [ID]", 1 },
 	{ "card", "init", cmd_card_init, "card init --label LABEL [--card URI] "
@@ -152,6 +153,11 @@ const struct cli_cmd cli_cmds[] = {
 	    "[-o FILE] [--der]", 1 },
 	{ "crl", "list", cmd_crl_list, "crl list --ca CA", 1 },
 	{ "crl", "export", cmd_crl_export, "crl export --ca CA [--number N] "
+	    "[-o FILE] [--der]", 1 },
+	{ "cil", "issue", cmd_cil_issue, "cil issue --ca CA [-o FILE] [--der]",
+	    1 },
+	{ "cil", "list", cmd_cil_list, "cil list --ca CA", 1 },
+	{ "cil", "export", cmd_cil_export, "cil export --ca CA [--number N] "
 	    "[-o FILE] [--der]", 1 },
 	{ "audit", "list", cmd_audit_list, "audit list [--since T] [--until T] "
 	    "[--actor TEXT] [--action PREFIX] [--result ok|refused] "
@@ -352,6 +358,10 @@ main(int argc, char *argv[])
 		goto out;
 	optind = 0;
 	status = found->fn(&cli, argc - shift, argv + shift);
+	/* What went wrong beside a success (a CRL not issued on revocation). */
+	if (status == 0 && cm_ctx_warning(cli.ctx) != NULL)
+		fprintf(stderr, "cmctl: warning: %s\n",
+		    cm_ctx_warning(cli.ctx));
 out:
 	free(actor);
 	cm_free(db_default);

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 enum { O_SELF = 256, O_VALIDITY, O_PATHLEN, O_CRL, O_DELTA, O_CDP, O_AIA,
-    O_CERT, O_CHAIN };
+    O_CERT, O_CHAIN, O_RDELTA };
 
 static const struct option ca_opts[] = {
 	{ "name",		required_argument,	NULL, 'n' },
@@ -196,6 +196,8 @@ ca_detail(void *arg, const struct cm_ca_info *ci)
 		printf("Path length: %d\n", ci->pathlen);
 	printf("CRL interval: %lds\nDelta CRL interval: %lds\n",
 	    ci->crl_interval, ci->delta_interval);
+	if (ci->revoke_delta)
+		printf("Delta CRL on revocation: yes\n");
 	if (ci->cdp != NULL)
 		printf("CDP: %s\n", ci->cdp);
 	if (ci->aia != NULL)
@@ -287,6 +289,7 @@ cmd_ca_modify(struct cli *cli, int argc, char **argv)
 		{ "delta-interval", required_argument, NULL, O_DELTA },
 		{ "cdp", required_argument, NULL, O_CDP },
 		{ "aia", required_argument, NULL, O_AIA },
+		{ "revoke-delta", required_argument, NULL, O_RDELTA },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_ca_req req;
@@ -300,15 +303,18 @@ cmd_ca_modify(struct cli *cli, int argc, char **argv)
 		case O_DELTA: req.delta_interval = optarg; break;
 		case O_CDP: req.cdp = optarg; break;
 		case O_AIA: req.aia = optarg; break;
+		case O_RDELTA: req.revoke_delta = optarg; break;
 		default:
 			return cli_usage_error("ca modify: unknown option or "
 			    "missing argument \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1 || (req.crl_interval == NULL &&
-	    req.delta_interval == NULL && req.cdp == NULL && req.aia == NULL))
+	    req.delta_interval == NULL && req.cdp == NULL && req.aia == NULL &&
+	    req.revoke_delta == NULL))
 		return cli_usage_error("ca modify NAME [--crl-interval 24h] "
-		    "[--delta-interval 1h] [--cdp URL] [--aia URL]");
+		    "[--delta-interval 1h] [--cdp URL] [--aia URL] "
+		    "[--revoke-delta yes|no]");
 	req.name = argv[optind];
 	if ((rc = cm_ca_modify(cli->ctx, &req)) != 0)
 		return cli_fail(cli, rc);

@@ -9,7 +9,29 @@
 #include "cli.h"
 
 enum { O_URL = 256, O_METHOD, O_PUBLISH, O_FORMAT, O_SERVERCA, O_CLIENT,
-    O_USER, O_PWFILE, O_CA, O_PROC };
+    O_USER, O_PWFILE, O_CA, O_PROC, O_CPFILE };
+
+/* A secret from a file, into a buffer the caller wipes and frees. */
+static int
+secret_from(struct cli *cli, const char *file, char **out)
+{
+	int rc;
+
+	if ((*out = calloc(1, 1024)) == NULL)
+		return 1;
+	if ((rc = cm_secret_file(cli->ctx, file, 0, *out, 1024)) != 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+static void
+secret_wipe(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, 1024);
+		free(s);
+	}
+}
 
 int
 cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
@@ -24,12 +46,13 @@ cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
 		{ "client",		required_argument, NULL, O_CLIENT },
 		{ "basic-user",		required_argument, NULL, O_USER },
 		{ "basic-password-file", required_argument, NULL, O_PWFILE },
+		{ "client-pass-file",	required_argument, NULL, O_CPFILE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cm_dist_rule_req req;
-	const char *cafile = NULL, *pwfile = NULL;
+	const char *cafile = NULL, *pwfile = NULL, *cpfile = NULL;
 	unsigned char *pem = NULL;
-	char *pw = NULL, *bundle = NULL;
+	char *pw = NULL, *cpw = NULL, *bundle = NULL;
 	size_t len = 0;
 	int ch, rc, status = 0;
 
@@ -46,6 +69,7 @@ cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
 		case O_CLIENT: req.client = optarg; break;
 		case O_USER: req.basic_user = optarg; break;
 		case O_PWFILE: pwfile = optarg; break;
+		case O_CPFILE: cpfile = optarg; break;
 		default:
 			return cli_usage_error("dist-rule create: unknown "
 			    "option or missing argument \"%s\"",
@@ -65,24 +89,20 @@ cmd_dist_rule_create(struct cli *cli, int argc, char **argv)
 	memcpy(bundle, pem, len);
 	cm_free(pem);
 	req.server_ca = bundle;
-	if (pwfile != NULL) {
-		if ((pw = calloc(1, 1024)) == NULL ||
-		    (rc = cm_secret_file(cli->ctx, pwfile, 0, pw, 1024)) != 0) {
-			status = pw == NULL ? 1 : cli_fail(cli, rc);
-			goto out;
-		}
-		req.basic_password = pw;
-	}
+	if ((pwfile != NULL && (status = secret_from(cli, pwfile, &pw)) !=
+	    0) || (cpfile != NULL && (status = secret_from(cli, cpfile,
+	    &cpw)) != 0))
+		goto out;
+	req.basic_password = pw;
+	req.client_pass = cpw;
 	if ((rc = cm_dist_rule_create(cli->ctx, &req)) != 0) {
 		status = cli_fail(cli, rc);
 		goto out;
 	}
 	cli_info(cli, "distribution rule \"%s\" created", req.name);
 out:
-	if (pw != NULL) {
-		explicit_bzero(pw, 1024);
-		free(pw);
-	}
+	secret_wipe(pw);
+	secret_wipe(cpw);
 	free(bundle);
 	return status;
 }
@@ -120,6 +140,8 @@ rule_detail(void *arg, const struct cm_dist_rule_info *ri)
 	printf("Client credential: %s\nHTTP basic user: %s\nCreated: %s\n",
 	    ri->client != NULL ? ri->client : "none", ri->basic_user != NULL ?
 	    ri->basic_user : "none", cli_time(ri->created, t, sizeof(t)));
+	if (ri->client_pass)
+		printf("Client passphrase: sealed\n");
 	for (p = ri->attached; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
 		nl = p + strcspn(p, "\n");
 		printf("Attached: %.*s\n", (int)(nl - p), p);
@@ -210,7 +232,7 @@ cmd_publish_list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("publish list [--state "
-		    "pending|delivered|failed] [--rule RULE]");
+		    "pending|delivered|failed|superseded] [--rule RULE]");
 	if ((rc = cm_publication_list(cli->ctx, state, rule, pub_line,
 	    NULL)) != 0)
 		return cli_fail(cli, rc);
@@ -221,7 +243,7 @@ cmd_publish_list(struct cli *cli, int argc, char **argv)
 struct status {
 	struct {
 		char	rule[160];
-		long	n[3];
+		long	n[4];
 		char	error[300];
 	}	*v;
 	size_t	 n;
@@ -248,9 +270,11 @@ status_cb(void *arg, const struct cm_publication_info *pi)
 		st->n++;
 	}
 	s = strcmp(pi->state, "pending") == 0 ? 0 :
-	    strcmp(pi->state, "delivered") == 0 ? 1 : 2;
+	    strcmp(pi->state, "delivered") == 0 ? 1 :
+	    strcmp(pi->state, "failed") == 0 ? 2 : 3;
 	st->v[i].n[s]++;
-	if (pi->last_error != NULL)
+	/* The latest error of what has not gone. */
+	if (pi->last_error != NULL && s != 1 && s != 3)
 		snprintf(st->v[i].error, sizeof(st->v[i].error), "%s",
 		    pi->last_error);
 	return 0;
@@ -271,8 +295,9 @@ cmd_publish_status(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, rc);
 	}
 	for (i = 0; i < st.n; i++)
-		printf("%s\tpending %ld\tdelivered %ld\tfailed %ld\t%s\n",
-		    st.v[i].rule, st.v[i].n[0], st.v[i].n[1], st.v[i].n[2],
+		printf("%s\tpending %ld\tdelivered %ld\tfailed %ld\t"
+		    "superseded %ld\t%s\n", st.v[i].rule, st.v[i].n[0],
+		    st.v[i].n[1], st.v[i].n[2], st.v[i].n[3],
 		    st.v[i].error[0] != '\0' ? st.v[i].error : "-");
 	free(st.v);
 	return 0;
