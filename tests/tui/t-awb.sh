@@ -9,7 +9,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 62
+plan 65
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -119,6 +119,15 @@ like "... which ca show shows" "$(cmb ca show "Test Root")" \
 # --- a change left pending, signed later by the second officer -------------------
 
 tui_keys Down Down Down
+tui_see "the tree has Distribution rules" "No distribution rules"
+tui_keys n
+tui_see "n there opens the Distribution Rule Request" \
+    "Distribution Rule Request"
+tui_keys Escape
+tui_keys Down
+tui_see "... and the Publication queue under them" \
+    "Nothing waits: every publication was delivered"
+tui_keys Down
 tui_see "the tree reaches Officer profiles" "Permissions"
 tui_keys n
 tui_see "the Officer Profile Request" "Officer Profile Request"
@@ -171,7 +180,7 @@ like "the profile has the new permissions" \
 
 # --- a token procedure whose certificate procedure has blanks in its name -------
 
-tui_keys Up
+tui_keys Up Up Up
 tui_see "the tree reaches Token procedures" "Storage    PIN"
 tui_keys n
 tui_see "the Token Procedure Request" "Token Procedure Request"
@@ -185,7 +194,7 @@ tui_see "created: its cmctl command" \
 like "cmctl shows the token procedure with it" \
     "$(cmb token-procedure show "Soft users")" \
     "Certificate procedure: Officer certificates"
-tui_keys Down
+tui_keys Down Down Down
 
 # --- the audit log: filter and verify -----------------------------------------------
 

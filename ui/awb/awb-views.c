@@ -426,14 +426,18 @@ ca_fill(void *arg, const struct cm_ca_info *ci)
 	    ci->cdp : "");
 	snprintf(f[4].value, sizeof(f[4].value), "%s", ci->aia != NULL ?
 	    ci->aia : "");
+	snprintf(f[5].value, sizeof(f[5].value), "%s", ci->revoke_delta ?
+	    "yes" : "no");
 	return 0;
 }
 
-/* Modify a CA's CRL settings: intervals, CDP and AIA. */
+static const char *const yes_no[] = { "no", "yes", NULL };
+
+/* Modify a CA's CRL settings: intervals, CDP and AIA, delta on revoke. */
 static void
 ca_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
 {
-	struct tui_field f[5];
+	struct tui_field f[6];
 	struct cm_ca_req req;
 	struct tui_cmd cmd;
 	char title[300];
@@ -454,17 +458,23 @@ ca_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	f[3].help = "A URL in what the CA issues from now on; empty: none";
 	f[4].label = "CA issuers (AIA)";
 	f[4].help = "A URL in what the CA issues from now on; empty: none";
+	f[5].label = "Delta CRL on revocation";
+	f[5].kind = TUI_CHOICE;
+	f[5].choices = yes_no;
+	f[5].help = "yes: every revocation issues and publishes a delta CRL "
+	    "at once";
 	if ((rc = cm_ca_list(tui_ctx(t), r->key, ca_fill, f)) != 0) {
 		tui_error(t, rc);
 		return;
 	}
-	while (tui_form(t, "Modify CA", f, 5)) {
+	while (tui_form(t, "Modify CA", f, 6)) {
 		memset(&req, 0, sizeof(req));
 		req.name = r->key;
 		req.crl_interval = f[1].value;
 		req.delta_interval = f[2].value;
 		req.cdp = f[3].value;
 		req.aia = f[4].value;
+		req.revoke_delta = f[5].value;
 		memset(&cmd, 0, sizeof(cmd));
 		tui_cmd_word(&cmd, "ca modify");
 		tui_cmd_add(&cmd, NULL, r->key);
@@ -478,6 +488,7 @@ ca_modify(struct tui *t, struct tui_view *v, const struct tui_row *r)
 			tui_cmd_add(&cmd, "--aia", req.aia);
 		else
 			tui_cmd_word(&cmd, "--aia ''");
+		tui_cmd_add(&cmd, "--revoke-delta", req.revoke_delta);
 		if (awb_submit(t, ca_modify_fn, &req, &cmd) >= 0)
 			break;
 	}
@@ -897,6 +908,340 @@ static struct tui_view tprocs = {
 	.detail = tprocs_detail,
 	.actions = tproc_actions,
 	.empty = "No token procedures",
+};
+
+/* Distribution rules */
+
+static int
+dist_row(void *arg, const struct cm_dist_rule_info *ri)
+{
+	return tui_rows_add(arg, ri->id, ri->name, "%-16.16s %-4s %-24.24s %s",
+	    ri->name, ri->method, ri->content, ri->url);
+}
+
+static int
+dists_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_dist_rule_list(tui_ctx(t), NULL, dist_row, out);
+}
+
+/* Counts of a rule's queue, by state, for its detail. */
+struct dist_counts {
+	const char	*rule;
+	long		 n[4];
+	char		 error[300];
+};
+
+static int
+dist_count(void *arg, const struct cm_publication_info *pi)
+{
+	static const char *const states[] = {
+		"pending", "delivered", "failed", "superseded"
+	};
+	struct dist_counts *c = arg;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(pi->state, states[i]) == 0)
+			c->n[i]++;
+	if (pi->last_error != NULL && strcmp(pi->state, "delivered") != 0 &&
+	    strcmp(pi->state, "superseded") != 0)
+		snprintf(c->error, sizeof(c->error), "%s", pi->last_error);
+	return 0;
+}
+
+static int
+dist_text(void *arg, const struct cm_dist_rule_info *ri)
+{
+	const char *p, *nl;
+
+	tui_text_add(arg, "Name:               %s", ri->name);
+	tui_text_add(arg, "URL:                %s", ri->url);
+	tui_text_add(arg, "Method:             %s", ri->method);
+	tui_text_add(arg, "Publishes:          %s", ri->content);
+	tui_text_add(arg, "Format:             %s", ri->format);
+	tui_text_add(arg, "Client credential:  %s%s", ri->client != NULL ?
+	    ri->client : "none", ri->client_pass ? " (passphrase sealed)" :
+	    "");
+	tui_text_add(arg, "HTTP basic user:    %s", ri->basic_user != NULL ?
+	    ri->basic_user : "none");
+	for (p = ri->attached; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		tui_text_add(arg, "Attached:           %.*s", (int)(nl - p),
+		    p);
+	}
+	return 0;
+}
+
+static int
+dists_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	struct dist_counts c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = cm_dist_rule_list(tui_ctx(t), r->key, dist_text, text)) !=
+	    0 || (rc = cm_publication_list(tui_ctx(t), NULL, r->key,
+	    dist_count, &c)) != 0)
+		return rc;
+	tui_text_add(text, "Queue:              pending %ld, delivered %ld, "
+	    "failed %ld, superseded %ld", c.n[0], c.n[1], c.n[2], c.n[3]);
+	if (c.error[0] != '\0')
+		tui_text_add(text, "Last error:         %s", c.error);
+	return 0;
+}
+
+static int
+dist_create_fn(struct cm_ctx *ctx, const void *req)
+{
+	return cm_dist_rule_create(ctx, req);
+}
+
+static const char *const methods[] = { "PUT", "POST", NULL };
+static const char *const dist_formats[] = { "der", "pem", NULL };
+
+/* The Distribution Rule Request. */
+static void
+dist_new(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[10];
+	struct cm_dist_rule_req req;
+	struct tui_cmd cmd;
+	unsigned char *pem = NULL;
+	char *bundle = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(f, 0, sizeof(f));
+	f[0].label = "Name";
+	f[0].required = 1;
+	f[0].check = tui_check_name;
+	f[1].label = "URL";
+	f[1].required = 1;
+	f[1].help = "https://host[:port]/path: PUT appends each target name";
+	f[2].label = "Method";
+	f[2].kind = TUI_CHOICE;
+	f[2].choices = methods;
+	f[3].label = "Publishes";
+	f[3].required = 1;
+	f[3].help = "Comma list of crl, delta-crl, ca-cert, certs, cil";
+	f[4].label = "Format";
+	f[4].kind = TUI_CHOICE;
+	f[4].choices = dist_formats;
+	f[5].label = "Server CA file";
+	f[5].required = 1;
+	f[5].help = "PEM: the CA certificates the server's certificate must "
+	    "chain to";
+	f[6].label = "Client credential";
+	f[6].help = "A PKCS#12 file or a pkcs11: URI; empty: none";
+	f[7].label = "PKCS#12 passphrase";
+	f[7].kind = TUI_SECRET;
+	f[7].help = "Sealed under the key store; empty for a token key";
+	f[8].label = "HTTP basic user";
+	f[8].help = "Empty: no HTTP basic authentication";
+	f[9].label = "HTTP basic password";
+	f[9].kind = TUI_SECRET;
+	f[9].help = "Sealed under the key store";
+	while (tui_form(t, "Distribution Rule Request", f, 10)) {
+		free(bundle);
+		bundle = NULL;
+		if ((rc = cm_file_read(tui_ctx(t), f[5].value, &pem,
+		    &len)) != 0) {
+			tui_error(t, rc);
+			continue;
+		}
+		if ((bundle = calloc(1, len + 1)) != NULL)
+			memcpy(bundle, pem, len);
+		cm_free(pem);
+		if (bundle == NULL)
+			break;
+		memset(&req, 0, sizeof(req));
+		req.name = f[0].value;
+		req.url = f[1].value;
+		req.method = f[2].value;
+		req.content = f[3].value;
+		req.format = f[4].value;
+		req.server_ca = bundle;
+		req.client = f[6].value[0] != '\0' ? f[6].value : NULL;
+		req.client_pass = f[7].value[0] != '\0' ? f[7].value : NULL;
+		req.basic_user = f[8].value[0] != '\0' ? f[8].value : NULL;
+		req.basic_password = f[9].value[0] != '\0' ? f[9].value : NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "dist-rule create");
+		tui_cmd_add(&cmd, "-n", req.name);
+		tui_cmd_add(&cmd, "--url", req.url);
+		tui_cmd_add(&cmd, "--method", req.method);
+		tui_cmd_add(&cmd, "--publish", req.content);
+		tui_cmd_add(&cmd, "--format", req.format);
+		tui_cmd_add(&cmd, "--server-ca", f[5].value);
+		tui_cmd_add(&cmd, "--client", req.client);
+		if (req.client_pass != NULL)
+			tui_cmd_word(&cmd, "--client-pass-file FILE");
+		tui_cmd_add(&cmd, "--basic-user", req.basic_user);
+		if (req.basic_password != NULL)
+			tui_cmd_word(&cmd, "--basic-password-file FILE");
+		if (awb_submit(t, dist_create_fn, &req, &cmd) >= 0)
+			break;
+	}
+	explicit_bzero(f[7].value, sizeof(f[7].value));
+	explicit_bzero(f[9].value, sizeof(f[9].value));
+	free(bundle);
+}
+
+static int
+dist_attach_fn(struct cm_ctx *ctx, const void *arg)
+{
+	const char * const *a = arg;
+
+	return cm_dist_rule_attach(ctx, a[0], a[1], a[2]);
+}
+
+/* Attach the rule to a CA or to a certificate procedure. */
+static void
+dist_attach(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	struct tui_field f[3];
+	struct tui_cmd cmd;
+	const char *a[3];
+	char title[300];
+
+	memset(f, 0, sizeof(f));
+	snprintf(title, sizeof(title), "Attach rule \"%.200s\" to one of:",
+	    r->key);
+	f[0].label = title;
+	f[0].kind = TUI_NOTE;
+	f[1].label = "CA";
+	f[1].help = "Its CRLs, CA certificate, CIL and certificates";
+	f[2].label = "Certificate procedure";
+	f[2].help = "The certificates issued under it";
+	while (tui_form(t, "Attach distribution rule", f, 3)) {
+		a[0] = r->key;
+		a[1] = f[1].value[0] != '\0' ? f[1].value : NULL;
+		a[2] = f[2].value[0] != '\0' ? f[2].value : NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		tui_cmd_word(&cmd, "dist-rule attach");
+		tui_cmd_add(&cmd, NULL, r->key);
+		tui_cmd_add(&cmd, "--ca", a[1]);
+		tui_cmd_add(&cmd, "--procedure", a[2]);
+		if (awb_submit(t, dist_attach_fn, a, &cmd) >= 0)
+			break;
+	}
+}
+
+static const struct tui_action dist_actions[] = {
+	{ 'n', "n", "New", "a Distribution Rule Request (a policy change)", 0,
+	    dist_new },
+	{ 'a', "a", "Attach", "attach the rule to a CA or a certificate "
+	    "procedure (a policy change)", 1, dist_attach },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view dists = {
+	.name = "Distribution rules",
+	.header = "Name             How  Publishes                URL",
+	.depth = 0,
+	.fetch = dists_fetch,
+	.detail = dists_detail,
+	.actions = dist_actions,
+	.empty = "No distribution rules",
+};
+
+/* The publication queue: what has not gone (pending and failed). */
+
+static int
+pub_row(void *arg, const struct cm_publication_info *pi)
+{
+	char key[32];
+
+	if (strcmp(pi->state, "pending") != 0 &&
+	    strcmp(pi->state, "failed") != 0)
+		return 0;
+	snprintf(key, sizeof(key), "%lld", (long long)pi->id);
+	return tui_rows_add(arg, pi->id, key, "%-6lld %-9s %-14.14s "
+	    "%-24.24s %2d %s", (long long)pi->id, pi->state, pi->rule,
+	    pi->target, pi->attempts, pi->last_error != NULL ?
+	    pi->last_error : "");
+}
+
+static int
+pubs_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
+    int back, size_t n, struct tui_rows *out)
+{
+	if (after != NULL)
+		return 0;
+	return cm_publication_list(tui_ctx(t), NULL, NULL, pub_row, out);
+}
+
+struct pub_want {
+	int64_t	 id;
+	char	**text;
+};
+
+static int
+pub_text(void *arg, const struct cm_publication_info *pi)
+{
+	struct pub_want *w = arg;
+	char t1[32], t2[32];
+
+	if (pi->id != w->id)
+		return 0;
+	cm_time_format(pi->created, t1, sizeof(t1));
+	cm_time_format(pi->next_try, t2, sizeof(t2));
+	tui_text_add(w->text, "Publication:  %lld", (long long)pi->id);
+	tui_text_add(w->text, "State:        %s", pi->state);
+	tui_text_add(w->text, "Rule:         %s", pi->rule);
+	tui_text_add(w->text, "What:         %s of CA %s", pi->kind, pi->ca);
+	tui_text_add(w->text, "Target:       %s", pi->target);
+	tui_text_add(w->text, "Attempts:     %d", pi->attempts);
+	tui_text_add(w->text, "Queued:       %s", t1);
+	if (strcmp(pi->state, "pending") == 0)
+		tui_text_add(w->text, "Next try:     %s", t2);
+	return tui_text_add(w->text, "Last error:   %s", pi->last_error !=
+	    NULL ? pi->last_error : "none");
+}
+
+static int
+pubs_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
+    char **text)
+{
+	struct pub_want w = { r->id, text };
+
+	return cm_publication_list(tui_ctx(t), NULL, NULL, pub_text, &w);
+}
+
+static void
+pub_retry(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	int64_t n = 0;
+	int rc;
+
+	if ((rc = cm_publication_retry(tui_ctx(t), r->id, &n)) != 0) {
+		tui_error(t, rc);
+		return;
+	}
+	tui_command(t, "publish retry %lld", (long long)r->id);
+	tui_refresh(t, v);
+}
+
+static const struct tui_action pub_actions[] = {
+	{ 'r', "r", "Retry", "put a failed publication back in the queue", 1,
+	    pub_retry },
+	{ 0, NULL, NULL, NULL, 0, NULL }
+};
+
+static struct tui_view pubs = {
+	.name = "Publication queue",
+	.header = "Id     State     Rule           Target                   "
+	    "Tr Last error",
+	.depth = 1,
+	.fetch = pubs_fetch,
+	.detail = pubs_detail,
+	.actions = pub_actions,
+	.empty = "Nothing waits: every publication was delivered",
 };
 
 /* Officer profiles */
@@ -1501,6 +1846,6 @@ struct tui_view awb_view_audit = {
 
 struct tui_view *awb_views[] = {
 	&keys_all, &keys_inuse, &keys_retired, &cas_view, &procs, &tprocs,
-	&profs, &offs, &pending, &history, &awb_view_audit
+	&dists, &pubs, &profs, &offs, &pending, &history, &awb_view_audit
 };
 const size_t awb_nviews = sizeof(awb_views) / sizeof(awb_views[0]);
