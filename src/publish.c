@@ -145,6 +145,24 @@ rule_free(struct pub_rule *r)
 	free(r);
 }
 
+/*
+ * Rules that could not be opened are opened again on the next run: the
+ * token may be back, the passphrase file readable.
+ */
+static void
+rules_drop_broken(struct cm_ctx *ctx)
+{
+	struct pub_rule **rp = &ctx->pub_rules, *r;
+
+	while ((r = *rp) != NULL) {
+		if (r->broken[0] != '\0') {
+			*rp = r->next;
+			rule_free(r);
+		} else
+			rp = &r->next;
+	}
+}
+
 /* Free the rules delivery kept: before the token keys go. */
 void
 publish_free_all(struct cm_ctx *ctx)
@@ -756,6 +774,7 @@ cm_publish_run(struct cm_ctx *ctx, const struct cm_publish_opts *o,
 			    "start");
 		curl_ready = 1;
 	}
+	rules_drop_broken(ctx);
 	if ((rc = supersede(ctx, st)) != 0)
 		return rc;
 	if ((rc = store_query(ctx, "SELECT p.id, p.rule_id, p.kind, p.ca_id, "
