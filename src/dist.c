@@ -377,6 +377,36 @@ out:
 	return audit_done(ctx, rc, "dist-rule.attach", cm_def(rule, ""));
 }
 
+/*
+ * A rule attached to a CA publishes what is current now, not only what
+ * comes: the latest full CRL, the latest delta CRL on it, the latest CIL
+ * (rules attached before already have them: the queue takes an item
+ * once).
+ */
+static int
+enqueue_latest(struct cm_ctx *ctx, int64_t ca_id, const char *ca)
+{
+	int64_t full = 0, delta = 0, cil = 0;
+	int rc;
+
+	if ((rc = store_int(ctx, &full, "SELECT coalesce(max(number), 0) FROM "
+	    "crls WHERE ca_id = ? AND delta = 0", "i", ca_id)) != 0 ||
+	    (rc = store_int(ctx, &delta, "SELECT coalesce(max(number), 0) "
+	    "FROM crls WHERE ca_id = ? AND delta = 1 AND base_number = ?",
+	    "ii", ca_id, full)) != 0 ||
+	    (rc = store_int(ctx, &cil, "SELECT coalesce(max(number), 0) FROM "
+	    "cils WHERE ca_id = ?", "i", ca_id)) != 0)
+		return rc;
+	if (full > 0 && (rc = dist_enqueue_crl(ctx, ca_id, ca, 0, full)) != 0)
+		return rc;
+	if (delta > 0 && (rc = dist_enqueue_crl(ctx, ca_id, ca, 1,
+	    delta)) != 0)
+		return rc;
+	if (cil > 0)
+		rc = dist_enqueue_cil(ctx, ca_id, ca, cil);
+	return rc;
+}
+
 /* Apply dist-rule.attach. */
 int
 dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
@@ -412,6 +442,8 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 	    proc != NULL ? oid : 0);
 	if (rc == 0 && ca != NULL)
 		rc = dist_enqueue_ca_cert(ctx, rid, oid, ca);
+	if (rc == 0 && ca != NULL)
+		rc = enqueue_latest(ctx, oid, ca);
 	return rc;
 }
 

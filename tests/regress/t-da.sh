@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 72
+plan 73
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -342,6 +342,11 @@ sink_start hang --delay 30
 must cm dist-rule create -n hang --url "https://127.0.0.1:$SINK_PORT/up" \
     --method POST --publish crl --server-ca "$T/tls/ca.pem"
 must cm dist-rule attach hang --ca Root
+is "attached to a CA, a rule gets its current CRL at once" \
+    "$(sqlv "$CM_DB" "SELECT p.kind, p.number FROM publications p JOIN \
+    dist_rules r ON r.id = p.rule_id WHERE r.name = 'hang'")" \
+    "crl|$(sqlv "$CM_DB" "SELECT max(number) FROM crls c JOIN cas a ON \
+    a.id = c.ca_id WHERE a.name = 'Root'")"
 must cm crl issue --ca Root -o /dev/null
 printf 'da.timeout = 60s\n' >>"$T/cm.conf"
 "$CMDA" --pin-file "$PIN" --no-crls >"$T/daemon2.out" 2>&1 &
@@ -364,7 +369,8 @@ assert "... at once, not after the transfer's timeout" \
     test $((t1 - t0)) -lt 5000
 is "... and the item stays pending, not counted as an attempt" \
     "$(sqlv "$CM_DB" "SELECT state, attempts FROM publications p JOIN \
-    dist_rules r ON r.id = p.rule_id WHERE r.name = 'hang'")" "pending|0"
+    dist_rules r ON r.id = p.rule_id WHERE r.name = 'hang' AND p.state != \
+    'superseded'")" "pending|0"
 sink_stop
 
 # --- one agent a CMDB, and the audit log -------------------------------------
