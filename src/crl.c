@@ -695,7 +695,8 @@ cm_cil_issue(struct cm_ctx *ctx, const char *ca, int64_t *number)
 	ASN1_OCTET_STRING_free(tbs->key_id);
 	ASN1_TIME_free(tbs->this_update);
 	ASN1_TIME_free(tbs->next_update);
-	tbs->next_update = NULL;
+	tbs->key_id = NULL;
+	tbs->this_update = tbs->next_update = NULL;
 	if ((tbs->key_id = ca_key_id(cert)) == NULL ||
 	    (tbs->this_update = x509_time_new(now)) == NULL ||
 	    (tbs->next_update = x509_time_new(now + iv)) == NULL)
@@ -866,65 +867,142 @@ crl_after_revoke(struct cm_ctx *ctx, int rc)
 	return rc;
 }
 
+/* A CRL or CIL of the schedule that failed: when to try it again. */
+struct sched_fail {
+	char			 ca[160];
+	int			 kind;
+	time_t			 until;		/* 0: not in this process */
+	long			 wait;
+	struct sched_fail	*next;
+};
+
+static struct sched_fail *
+sched_find(struct cm_ctx *ctx, const char *ca, int kind)
+{
+	struct sched_fail *f;
+
+	for (f = ctx->sched_fails; f != NULL; f = f->next)
+		if (f->kind == kind && strcmp(f->ca, ca) == 0)
+			return f;
+	return NULL;
+}
+
+/* After a failure: wait 1 min, doubling to 1 h; never after a bad PIN. */
+static void
+sched_failed(struct cm_ctx *ctx, const char *ca, int kind, int rc)
+{
+	struct sched_fail *f;
+
+	if ((f = sched_find(ctx, ca, kind)) == NULL) {
+		if ((f = calloc(1, sizeof(*f))) == NULL)
+			return;
+		snprintf(f->ca, sizeof(f->ca), "%s", ca);
+		f->kind = kind;
+		f->next = ctx->sched_fails;
+		ctx->sched_fails = f;
+	}
+	f->wait = f->wait == 0 ? 60 : f->wait < 3600 ? f->wait * 2 : 3600;
+	f->until = rc == CM_ERR_DENIED ? 0 : time(NULL) + f->wait;
+}
+
+static void
+sched_ok(struct cm_ctx *ctx, const char *ca, int kind)
+{
+	struct sched_fail **fp, *f;
+
+	for (fp = &ctx->sched_fails; (f = *fp) != NULL; fp = &f->next)
+		if (f->kind == kind && strcmp(f->ca, ca) == 0) {
+			*fp = f->next;
+			free(f);
+			return;
+		}
+}
+
+void
+crl_sched_free(struct cm_ctx *ctx)
+{
+	struct sched_fail *f, *next;
+
+	for (f = ctx->sched_fails; f != NULL; f = next) {
+		next = f->next;
+		free(f);
+	}
+	ctx->sched_fails = NULL;
+}
+
 /*
- * The CRLs and CILs that are due, issued: a full CRL where the latest one
- * reaches its nextUpdate within margin (at most half the CRL interval),
- * or where there is none; a delta CRL where the CA issues them and the
- * latest CRL of either kind is older than the delta interval less the
- * margin (at most half of it); a CIL where a rule attached to the CA
- * publishes CILs and the latest one is as due as a full CRL would be.
+ * The CRLs and CILs that are due, issued, for the CAs that a distribution
+ * rule publishes them for (a CA without one, an offline root, is left to
+ * its officers): a full CRL where the latest one reaches its nextUpdate
+ * within margin (at most half the CRL interval), or where there is none;
+ * a delta CRL where the CA issues them and the latest CRL of either kind
+ * is older than the delta interval less the margin (at most half of it);
+ * a CIL where the latest one is as due as a full CRL would be.  One that
+ * fails waits (a minute, doubling to an hour) and one refused for a wrong
+ * PIN or passphrase is not tried again by this context: a token locks.
  * cb hears of each, issued or not.  Returns 0, or the error of the last
  * that failed (the others are still issued).
  */
 int
 cm_crl_schedule(struct cm_ctx *ctx, long margin, cm_crl_due_cb cb, void *arg)
 {
+#define CA_LIVE	"c.state = 'active' AND c.cert IS NOT NULL AND k.state != " \
+	"'removed' AND EXISTS (SELECT 1 FROM dist_attach a JOIN dist_rules r " \
+	"ON r.id = a.rule_id WHERE a.ca_id = c.id AND instr(',' || " \
+	"r.content || ',', ?3) > 0) "
 	static const char *const due_sql[] = {
 		/* Full CRLs. */
 		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
-		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
-		"'removed' AND coalesce((SELECT max(next_update) FROM crls "
+		CA_LIVE "AND coalesce((SELECT max(next_update) FROM crls "
 		"WHERE ca_id = c.id AND delta = 0), 0) - min(?1, "
 		"c.crl_interval / 2) <= ?2 ORDER BY c.id",
 		/* Delta CRLs. */
 		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
-		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
-		"'removed' AND c.delta_interval > 0 AND EXISTS (SELECT 1 FROM "
+		CA_LIVE "AND c.delta_interval > 0 AND EXISTS (SELECT 1 FROM "
 		"crls WHERE ca_id = c.id AND delta = 0) AND (SELECT "
 		"max(this_update) FROM crls WHERE ca_id = c.id) + "
 		"c.delta_interval - min(?1, c.delta_interval / 2) <= ?2 ORDER "
 		"BY c.id",
 		/* CILs. */
 		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
-		"c.state = 'active' AND c.cert IS NOT NULL AND k.state != "
-		"'removed' AND EXISTS (SELECT 1 FROM dist_attach a JOIN "
-		"dist_rules r ON r.id = a.rule_id WHERE a.ca_id = c.id AND "
-		"instr(',' || r.content || ',', ',cil,') > 0) AND "
-		"coalesce((SELECT max(next_update) FROM cils WHERE ca_id = "
-		"c.id), 0) - min(?1, c.crl_interval / 2) <= ?2 ORDER BY c.id",
+		CA_LIVE "AND coalesce((SELECT max(next_update) FROM cils WHERE "
+		"ca_id = c.id), 0) - min(?1, c.crl_interval / 2) <= ?2 ORDER "
+		"BY c.id",
 	};
+#undef CA_LIVE
 	static const char *const what[] = { "full CRL", "delta CRL", "CIL" };
+	static const char *const content[] = { ",crl,", ",delta-crl,",
+	    ",cil," };
 	struct names a = { NULL, 0 };
+	struct sched_fail *f;
 	struct cm_crl_due d;
-	size_t i, k;
-	int rc = 0, r;
+	time_t now;
+	size_t i;
+	int k, rc = 0, r;
 
 	for (k = 0; k < 3; k++) {
-		if ((r = store_query(ctx, due_sql[k], names_cb, &a, "ii",
-		    (int64_t)margin, (int64_t)time(NULL))) != 0) {
+		if ((r = store_query(ctx, due_sql[k], names_cb, &a, "iit",
+		    (int64_t)margin, (int64_t)time(NULL), content[k])) != 0) {
 			names_free(&a);
 			return r;
 		}
 		for (i = 0; i < a.n; i++) {
+			now = time(NULL);
+			if ((f = sched_find(ctx, a.v[i], k)) != NULL &&
+			    (f->until == 0 || now < f->until))
+				continue;
 			memset(&d, 0, sizeof(d));
 			d.ca = a.v[i];
 			d.what = what[k];
-			r = k < 2 ? cm_crl_issue(ctx, a.v[i], (int)k,
-			    &d.number) : cm_cil_issue(ctx, a.v[i], &d.number);
+			r = k < 2 ? cm_crl_issue(ctx, a.v[i], k, &d.number) :
+			    cm_cil_issue(ctx, a.v[i], &d.number);
 			d.rc = r;
 			d.error = r != 0 ? ctx->errmsg : NULL;
-			if (r != 0)
+			if (r != 0) {
 				rc = r;
+				sched_failed(ctx, a.v[i], k, r);
+			} else
+				sched_ok(ctx, a.v[i], k);
 			if (cb != NULL)
 				cb(arg, &d);
 		}

@@ -52,6 +52,7 @@ cm_ctx_free(struct cm_ctx *ctx)
 	procedure_cache_clear(ctx);
 	signer_free_all(ctx);
 	publish_free_all(ctx);
+	crl_sched_free(ctx);
 	/* Token keys first, then the libraries and modules behind them. */
 	p11_key_close_all(ctx);
 	p11_close_all(ctx);

@@ -22,6 +22,8 @@
 #include "extern.h"
 
 
+static void	file_name(const char *, const char *, char *, size_t);
+
 static const char *const contents[] = {
 	"crl", "delta-crl", "ca-cert", "certs", "cil", NULL
 };
@@ -407,6 +409,31 @@ enqueue_latest(struct cm_ctx *ctx, int64_t ca_id, const char *ca)
 	return rc;
 }
 
+struct clash_arg {
+	const char	*ca;
+	char		 mine[200];
+	char		 other[200];
+};
+
+/* Whether two CAs' target names under one rule would be the same. */
+static int
+clash_cb(void *arg, struct store_row *row)
+{
+	struct clash_arg *a = arg;
+	char theirs[200], d1[210], d2[210];
+
+	file_name(store_row_text(row, 0), "", theirs, sizeof(theirs));
+	snprintf(d1, sizeof(d1), "%s-delta", a->mine);
+	snprintf(d2, sizeof(d2), "%s-delta", theirs);
+	if (strcmp(a->mine, theirs) == 0 || strcmp(d1, theirs) == 0 ||
+	    strcmp(d2, a->mine) == 0) {
+		snprintf(a->other, sizeof(a->other), "%s",
+		    store_row_text(row, 0));
+		return 1;
+	}
+	return 0;
+}
+
 /* Apply dist-rule.attach. */
 int
 dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
@@ -437,6 +464,22 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 		    "certificate procedure", ca != NULL ? ca : proc);
 	if (rc != CM_ERR_NOTFOUND)
 		return rc;
+	if (ca != NULL) {
+		struct clash_arg c;
+
+		memset(&c, 0, sizeof(c));
+		file_name(ca, "", c.mine, sizeof(c.mine));
+		if ((rc = store_query(ctx, "SELECT c.name FROM dist_attach a "
+		    "JOIN cas c ON c.id = a.ca_id WHERE a.rule_id = ?",
+		    clash_cb, &c, "i", rid)) != 0)
+			return rc;
+		if (c.other[0] != '\0')
+			return cm_err(ctx, CM_ERR_POLICY, "distribution rule "
+			    "\"%s\": CA \"%s\" would publish under the names "
+			    "of CA \"%s\", attached already (%s.crl, "
+			    "%s-delta.crl): use another rule", name, ca,
+			    c.other, c.mine, c.mine);
+	}
 	rc = store_exec(ctx, "INSERT INTO dist_attach (rule_id, ca_id, "
 	    "procedure_id) VALUES (?, ?, ?)", "ijj", rid, ca != NULL ? oid : 0,
 	    proc != NULL ? oid : 0);

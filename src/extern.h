@@ -21,6 +21,7 @@ struct p11_tok;
 struct p11_undo;
 struct p11lib;
 struct pub_rule;
+struct sched_fail;
 
 #define PERM_POLICY	0x01
 #define PERM_ISSUE	0x02
@@ -72,6 +73,7 @@ struct cm_ctx {
 	struct p11lib		*p11lib;	/* libp11, for token keys */
 	struct pub_rule		*pub_rules;	/* rules delivery opened */
 	int			 da_lock;	/* delivery lock fd + 1 */
+	struct sched_fail	*sched_fails;	/* CRLs the schedule missed */
 };
 
 /* ctx.c */
@@ -379,6 +381,7 @@ int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
 /* crl.c */
 int		 crl_after_revoke(struct cm_ctx *, int);
+void		 crl_sched_free(struct cm_ctx *);
 
 /* dist.c */
 int		 dist_rule_apply_create(struct cm_ctx *, const struct change *);

@@ -222,7 +222,7 @@ out:
  */
 static int
 key_find(struct cm_ctx *ctx, const char *uri, int kind, PKCS11_SLOT **slotp,
-    PKCS11_KEY **out)
+    PKCS11_KEY **out, struct p11lib **libp)
 {
 	struct p11_uri u;
 	struct p11lib *l;
@@ -247,9 +247,9 @@ key_find(struct cm_ctx *ctx, const char *uri, int kind, PKCS11_SLOT **slotp,
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": %s private key "
 		    "%s", slot->token->label, found == 0 ? "no" : "more than "
 		    "one", u.object[0] != '\0' ? u.object : "with that id");
-	l->used = 1;
 	*slotp = slot;
 	*out = k;
+	*libp = l;
 	return 0;
 }
 
@@ -264,17 +264,20 @@ p11_key_open(struct cm_ctx *ctx, const char *uri, int kind, EVP_PKEY *pub,
 {
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *k;
+	struct p11lib *l;
 	EVP_PKEY *priv;
 	int rc;
 
 	*out = NULL;
-	if ((rc = key_find(ctx, uri, kind, &slot, &k)) != 0)
+	if ((rc = key_find(ctx, uri, kind, &slot, &k, &l)) != 0)
 		return rc;
 	if ((priv = PKCS11_get_private_key(k)) == NULL) {
 		ERR_clear_error();
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the private "
 		    "key cannot be used", slot->token->label);
 	}
+	/* A key handed out refers to its context's slots: they stay. */
+	l->used = 1;
 	if (pub != NULL && !key_proof(priv, pub)) {
 		EVP_PKEY_free(priv);
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": the key found "
@@ -297,12 +300,13 @@ p11_client_open(struct cm_ctx *ctx, const char *uri, X509 **cert,
 	PKCS11_SLOT *slot;
 	PKCS11_KEY *k;
 	PKCS11_CERT *certs = NULL, *c = NULL;
+	struct p11lib *l;
 	unsigned int n = 0, i;
 	int rc;
 
 	*cert = NULL;
 	*key = NULL;
-	if ((rc = key_find(ctx, uri, CM_SECRET_TOKEN, &slot, &k)) != 0)
+	if ((rc = key_find(ctx, uri, CM_SECRET_TOKEN, &slot, &k, &l)) != 0)
 		return rc;
 	if (PKCS11_enumerate_certs(slot->token, &certs, &n) != 0) {
 		ERR_clear_error();
@@ -319,6 +323,7 @@ p11_client_open(struct cm_ctx *ctx, const char *uri, X509 **cert,
 	if (c == NULL)
 		return cm_err(ctx, CM_ERR_TOKEN, "token \"%s\": no certificate "
 		    "beside the client key (the same id)", slot->token->label);
+	l->used = 1;
 	if ((*key = PKCS11_get_private_key(k)) == NULL ||
 	    (*cert = X509_dup(c->x509)) == NULL) {
 		ERR_clear_error();

@@ -52,6 +52,7 @@ struct pub_rule {
 	STACK_OF(X509)	*chain;
 	CURL		*curl;		/* kept: its connection is reused */
 	char		 broken[CM_ERRMSG_MAX];	/* why it cannot deliver */
+	int		 broken_rc;
 	struct pub_rule	*next;
 };
 
@@ -146,8 +147,8 @@ rule_free(struct pub_rule *r)
 }
 
 /*
- * Rules that could not be opened are opened again on the next run: the
- * token may be back, the passphrase file readable.
+ * Rules that could not be opened are opened again on the next run (the
+ * token may be back), unless a PIN or passphrase was wrong.
  */
 static void
 rules_drop_broken(struct cm_ctx *ctx)
@@ -155,7 +156,7 @@ rules_drop_broken(struct cm_ctx *ctx)
 	struct pub_rule **rp = &ctx->pub_rules, *r;
 
 	while ((r = *rp) != NULL) {
-		if (r->broken[0] != '\0') {
+		if (r->broken[0] != '\0' && r->broken_rc != CM_ERR_DENIED) {
 			*rp = r->next;
 			rule_free(r);
 		} else
@@ -248,8 +249,15 @@ rule_open(struct cm_ctx *ctx, struct pub_rule *r, struct rule_load *l)
 	cm_secret_free(pass);
 	if (rc == CM_ERR_NOMEM)
 		return rc;
+	/*
+	 * A wrong PIN or passphrase is not tried again by this process: a
+	 * token counts wrong PINs and locks.
+	 */
 	if (rc != 0)
-		snprintf(r->broken, sizeof(r->broken), "%s", ctx->errmsg);
+		snprintf(r->broken, sizeof(r->broken), "%.900s%s",
+		    ctx->errmsg, rc == CM_ERR_DENIED ? " (not tried again "
+		    "until cm-da restarts)" : "");
+	r->broken_rc = rc;
 	return 0;
 }
 
@@ -466,8 +474,17 @@ deliver(struct cm_ctx *ctx, struct pub_rule *r, const struct pub_item *it,
 	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
 	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
-	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	/* Straight to the server: no proxy from the environment. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r);
+	/* Without it the client credential would silently not be sent. */
+	if (curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) !=
+	    CURLE_OK) {
+		snprintf(err, errlen, "libcurl is not built with OpenSSL: the "
+		    "TLS client credential cannot be used");
+		goto out;
+	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout > 0 ?
 	    o->timeout : 30L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout > 0 ? o->timeout :
@@ -495,10 +512,14 @@ deliver(struct cm_ctx *ctx, struct pub_rule *r, const struct pub_item *it,
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	}
 	cc = curl_easy_perform(c);
-	if (x.stopped) {
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	/* Stopped in flight, unless the server had already said yes. */
+	if (x.stopped && (*status < 200 || *status > 299)) {
 		rc = 1;
 		goto out;
 	}
+	if (x.stopped)
+		cc = CURLE_OK;
 	if (cc != CURLE_OK) {
 		const char *why = ebuf[0] != '\0' ? ebuf :
 		    curl_easy_strerror(cc);
@@ -517,7 +538,6 @@ deliver(struct cm_ctx *ctx, struct pub_rule *r, const struct pub_item *it,
 			snprintf(err, errlen, "%s (curl %d)", why, (int)cc);
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (*status < 200 || *status > 299) {
 		reply_line(x.reply, line, sizeof(line));
 		snprintf(err, errlen, "HTTP %ld%s%s", *status,
@@ -667,8 +687,9 @@ cm_publish_lock(struct cm_ctx *ctx)
  */
 #define OLDER	"state IN ('pending', 'failed') AND kind != 'cert' AND " \
 	"EXISTS (SELECT 1 FROM publications n WHERE n.rule_id = " \
-	"publications.rule_id AND n.target = publications.target AND n.id > " \
-	"publications.id)"
+	"publications.rule_id AND n.target = publications.target AND " \
+	"n.kind = publications.kind AND n.ca_id = publications.ca_id AND " \
+	"n.id > publications.id)"
 
 static int
 supersede(struct cm_ctx *ctx, struct cm_publish_stats *st)
@@ -726,8 +747,10 @@ record(struct cm_ctx *ctx, const struct pub_rule *r,
 		    "'delivered', attempts = ?, delivered = ?, last_error = "
 		    "NULL WHERE id = ? AND state = 'pending'", "iii",
 		    (int64_t)n, (int64_t)now, it->id);
-		snprintf(detail, sizeof(detail), "rule %s, %s %s: HTTP %ld",
-		    r->name, r->post ? "POST" : "PUT", it->target, status);
+		snprintf(detail, sizeof(detail), "rule %s, %s %s: HTTP %ld%s",
+		    r->name, r->post ? "POST" : "PUT", it->target, status,
+		    rc == 0 && store_changes(ctx) == 0 ? " (the item had left "
+		    "the queue meanwhile)" : "");
 		return txn_end(ctx, rc, "publish.deliver", object, detail);
 	}
 	*given_up = o->max_attempts > 0 && n >= o->max_attempts;

@@ -53,3 +53,4 @@ ALTER TABLE publications_new RENAME TO publications;
 CREATE UNIQUE INDEX publications_item ON publications(rule_id, kind, ca_id,
     coalesce(number, 0), coalesce(cert_id, 0));
 CREATE INDEX publications_state ON publications(state, next_try);
+CREATE INDEX publications_target ON publications(rule_id, target, id);

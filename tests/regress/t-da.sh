@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 73
+plan 75
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -73,6 +73,10 @@ assert "the passphrase is nowhere in the CMDB in clear" \
 must cm dist-rule attach web --ca Root
 must cm dist-rule attach web --ca Sub
 must cm dist-rule attach feed --procedure Server
+mksub Sub-delta Root ec:p256
+check_refused 4 'CA "Sub-delta" would publish under the names of CA "Sub"' \
+    "a CA whose file names would be another's under the rule is refused" \
+    cm dist-rule attach web --ca Sub-delta
 check "ca modify --revoke-delta yes needs delta CRLs" \
     sh -c "'$CMCTL' --pin-file '$PIN' ca modify Sub --revoke-delta yes \
     2>&1 | grep -q 'needs delta CRLs'"

@@ -205,14 +205,23 @@ parse(struct da *da, int argc, char **argv)
 	return 0;
 }
 
-/* Sleep up to secs, or until a signal says stop. */
+/*
+ * Sleep up to secs, or until a signal says stop: in short naps, so that a
+ * signal between the test and the sleep is seen within 0.2 s.
+ */
 static void
 nap(long secs)
 {
-	struct timespec ts = { secs, 0 };
+	struct timespec ts;
+	long left = secs * 5;
 
-	while (!stopping && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	while (!stopping && left-- > 0) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 200000000L;
+		while (!stopping && nanosleep(&ts, &ts) == -1 &&
+		    errno == EINTR)
+			;
+	}
 }
 
 static int
@@ -235,7 +244,14 @@ run(struct da *da)
 		if (!da->no_crls && !da->once && !stopping)
 			(void)cm_crl_schedule(da->cli.ctx, da->margin, due_cb,
 			    da);
-		if ((rc = cm_publish_run(da->cli.ctx, &da->opts, &st)) != 0)
+		rc = cm_publish_run(da->cli.ctx, &da->opts, &st);
+		/* A daemon waits out a CMDB that is busy or cannot be read. */
+		if (rc != 0 && !da->once && (rc == CM_ERR_BUSY ||
+		    rc == CM_ERR_DB)) {
+			logf_(da, "the queue was not worked: %s",
+			    cm_ctx_errmsg(da->cli.ctx));
+			memset(&st, 0, sizeof(st));
+		} else if (rc != 0)
 			return cli_fail(&da->cli, rc);
 		if (da->once || stopping)
 			break;
@@ -248,7 +264,8 @@ run(struct da *da)
 	}
 	if (!da->once)
 		logf_(da, "stopped");
-	if (da->once && st.failed > 0)
+	/* Cron hears of what is left: failures, or a stop before the end. */
+	if (da->once && (st.failed > 0 || st.stopped))
 		return 1;
 	return 0;
 }
