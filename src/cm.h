@@ -69,6 +69,7 @@ void		 cm_ctx_set_ui(struct cm_ctx *, const struct cm_ui_ops *);
 int		 cm_ctx_set_actor(struct cm_ctx *, const char *);
 const char	*cm_ctx_errmsg(const struct cm_ctx *);
 const char	*cm_ctx_warning(const struct cm_ctx *);
+void		 cm_ctx_clear_warning(struct cm_ctx *);
 const char	*cm_strerror(int);
 int		 cm_config_load(struct cm_ctx *, const char *, int);
 const char	*cm_config_get(const struct cm_ctx *, const char *);

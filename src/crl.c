@@ -936,7 +936,9 @@ crl_sched_free(struct cm_ctx *ctx)
  * its officers): a full CRL where the latest one reaches its nextUpdate
  * within margin (at most half the CRL interval), or where there is none;
  * a delta CRL where the CA issues them and the latest CRL of either kind
- * is older than the delta interval less the margin (at most half of it);
+ * is older than the delta interval less the margin (at most half of it),
+ * or where a CA that issues one on every revocation has a revocation no
+ * CRL covers (the process that revoked could not issue it);
  * a CIL where the latest one is as due as a full CRL would be.  One that
  * fails waits (a minute, doubling to an hour) and one refused for a wrong
  * PIN or passphrase is not tried again by this context: a token locks.
@@ -959,10 +961,14 @@ cm_crl_schedule(struct cm_ctx *ctx, long margin, cm_crl_due_cb cb, void *arg)
 		/* Delta CRLs. */
 		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
 		CA_LIVE "AND c.delta_interval > 0 AND EXISTS (SELECT 1 FROM "
-		"crls WHERE ca_id = c.id AND delta = 0) AND (SELECT "
+		"crls WHERE ca_id = c.id AND delta = 0) AND ((SELECT "
 		"max(this_update) FROM crls WHERE ca_id = c.id) + "
-		"c.delta_interval - min(?1, c.delta_interval / 2) <= ?2 ORDER "
-		"BY c.id",
+		"c.delta_interval - min(?1, c.delta_interval / 2) <= ?2 OR "
+		/* A revocation the delta CRL at once did not cover. */
+		"(c.revoke_delta = 1 AND EXISTS (SELECT 1 FROM revocations r "
+		"WHERE r.ca_id = c.id AND max(r.event, coalesce(r.released, "
+		"0)) > (SELECT max(event) FROM crls WHERE ca_id = c.id)))) "
+		"ORDER BY c.id",
 		/* CILs. */
 		"SELECT c.name FROM cas c JOIN keys k ON k.id = c.key_id WHERE "
 		CA_LIVE "AND coalesce((SELECT max(next_update) FROM cils WHERE "

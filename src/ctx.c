@@ -104,6 +104,13 @@ cm_ctx_warning(const struct cm_ctx *ctx)
 	return ctx->warning[0] != '\0' ? ctx->warning : NULL;
 }
 
+/* The warning was shown. */
+void
+cm_ctx_clear_warning(struct cm_ctx *ctx)
+{
+	ctx->warning[0] = '\0';
+}
+
 /* The class of an error code, as words. */
 const char *
 cm_strerror(int rc)

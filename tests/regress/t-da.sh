@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 75
+plan 78
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -319,6 +319,10 @@ sink_stop
 
 # --- the daemon: scheduled CRLs, SIGTERM -------------------------------------
 
+run sh -c "'$CMCTL' revoke '$S2' -r superseded </dev/null"
+is "revoked without the key store's passphrase: exit 0" "$RC" 0
+like "... and a warning that the delta CRL was not issued" "$(cat "$T/err")" \
+    'cmctl: warning: the delta CRL on revocation was not issued'
 mkroot Fresh ec:p256 --crl-interval 6s
 must cm dist-rule attach web --ca Fresh
 "$CMDA" --pin-file "$PIN" >"$T/daemon.out" 2>&1 &
@@ -335,6 +339,8 @@ like "the daemon issues a CA's first CRL and CIL at once" \
     "$(cat "$T/daemon.out")" 'CA "Fresh": full CRL 1 issued'
 like "... and the next before nextUpdate less the margin" \
     "$(cat "$T/daemon.out")" 'CA "Fresh": full CRL 2 issued'
+like "... and the delta CRL that the revocation could not issue" \
+    "$(cat "$T/daemon.out")" 'CA "Sub": delta CRL [0-9]+ issued'
 check "... and delivers them" test -s "$W/Fresh.cil"
 kill -TERM "$DA_PID"
 wait "$DA_PID"

@@ -208,6 +208,13 @@ tui_command(struct tui *t, const char *fmt, ...)
 	vsnprintf(t->status + 8, sizeof(t->status) - 8, fmt, ap);
 	va_end(ap);
 	t->status_err = 0;
+	/* What went wrong beside it (a CRL on revocation not issued). */
+	if (cm_ctx_warning(tui_ctx(t)) != NULL) {
+		snprintf(t->status, sizeof(t->status), "Done, but %s",
+		    cm_ctx_warning(tui_ctx(t)));
+		cm_ctx_clear_warning(tui_ctx(t));
+		t->status_err = 1;
+	}
 }
 
 /* The secret a login form already asked for: get_secret's next answer. */
