@@ -1,0 +1,306 @@
+-- A CMDB made by opencm at commit 87195e3 (schema version 6: distribution
+-- rules and the publication queue), key store passphrase 'pass phrase 1',
+-- a rule 'web' with an HTTP basic password sealed, attached to CA R with
+-- three items queued: for t-upgrade.sh.  sqlite3 .dump, and the
+-- user_version and application_id the dump does not carry.
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE keystore (
+	id		INTEGER PRIMARY KEY CHECK (id = 1),
+	kdf		TEXT NOT NULL,
+	salt		BLOB NOT NULL,
+	n		INTEGER NOT NULL,
+	r		INTEGER NOT NULL,
+	p		INTEGER NOT NULL,
+	verifier	BLOB NOT NULL
+) STRICT;
+INSERT INTO keystore VALUES(1,'scrypt',X'2aadf2c4f7fa6bae0202cdbf6fce56c2',16384,8,1,X'0eeac051f5297a22bcd1c90f0fd0e638b89b9ad451af0c2019717a9ff95301af');
+CREATE TABLE keys (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	identifier	TEXT NOT NULL UNIQUE,
+	algorithm	TEXT NOT NULL,
+	device		TEXT NOT NULL,
+	state		TEXT NOT NULL
+			CHECK (state IN ('in use', 'retired', 'removed')),
+	spki		BLOB NOT NULL,
+	private		BLOB,
+	created		INTEGER NOT NULL
+) STRICT;
+INSERT INTO keys VALUES(1,'rk','F7C2D1391DBA07DD479FA0156E95C7AE9CA2BF01','ec:p256','soft','in use',X'3059301306072a8648ce3d020106082a8648ce3d03010703420004a761ab9187d71c9b4ef4f36f199f5179627c450548e00a86878e0a47fe3fe71837234d002207ce08112e1a5778551f70a527b8df26ec64ddfbd04da5d1bf2831',X'3081ec305706092a864886f70d01050d304a302906092b06010401da47040b301c04102241b35260a2b75346983b0d2036f1d202024000020108020101301d060960864801650304012a041063d951b011f8ef54c56988b26c5111750481906aa8a2a867ae1f3c9f49375fbbd7afa347ebd3f2fd273014a08c1a92fb740e93982ab61e77ddd63521f63ac189578b3b214ed873a655fc28264114ef75db7f7a7ccdc22a7bea3a82d6732343edf5f0f79ec468e73ff1efbb5d31b09192fddf44af9bbd01b46bac13d7eb8aad145f85b718ed4e23ddb9c3f80c74760b1bc37f3dc1d6a0fde66013224f39e83801e00371',1796546770);
+CREATE TABLE cas (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	key_id		INTEGER NOT NULL REFERENCES keys(id),
+	subject		TEXT NOT NULL,
+	issuer_id	INTEGER REFERENCES cas(id),
+	external	INTEGER NOT NULL DEFAULT 0,
+	state		TEXT NOT NULL
+			CHECK (state IN ('pending', 'active', 'revoked')),
+	cert		BLOB,
+	cert_id		INTEGER REFERENCES certs(id),
+	chain		BLOB,
+	serial		TEXT,
+	not_before	INTEGER,
+	not_after	INTEGER,
+	pathlen		INTEGER,
+	crl_interval	INTEGER NOT NULL,
+	delta_interval	INTEGER NOT NULL,
+	cdp		TEXT,
+	aia		TEXT,
+	created		INTEGER NOT NULL
+) STRICT;
+INSERT INTO cas VALUES(1,'R',1,'O=v6,CN=R',NULL,0,'active',X'3082019230820139a003020102021024ec5c0faea62ccb7786f3dcba333abd300a06082a8648ce3d0403023019310b3009060355040a0c027636310a300806035504030c0152301e170d3236313230363038343631305a170d3336313230363038343631305a3019310b3009060355040a0c027636310a300806035504030c01523059301306072a8648ce3d020106082a8648ce3d03010703420004a761ab9187d71c9b4ef4f36f199f5179627c450548e00a86878e0a47fe3fe71837234d002207ce08112e1a5778551f70a527b8df26ec64ddfbd04da5d1bf2831a3633061300f0603551d130101ff040530030101ff300e0603551d0f0101ff040403020106301d0603551d0e04160414f7c2d1391dba07dd479fa0156e95c7ae9ca2bf01301f0603551d23041830168014f7c2d1391dba07dd479fa0156e95c7ae9ca2bf01300a06082a8648ce3d0403020347003044022030ad1609deb1f95d85390da6ed7a1f23b2270d93ff4841f7ed1599eeb0782c1502205b01b25492ff42d8cf31c0848db2444cc528eff7df7631b959fc217bccb66ca9',NULL,NULL,'24EC5C0FAEA62CCB7786F3DCBA333ABD',1796546770,2112165970,NULL,86400,0,NULL,NULL,1796546770);
+CREATE TABLE procedures (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	format		TEXT NOT NULL,
+	key_usage	TEXT NOT NULL,
+	eku		TEXT NOT NULL,
+	validity	TEXT NOT NULL,
+	digest		TEXT NOT NULL,
+	chain		TEXT NOT NULL CHECK (chain IN ('none', 'ca', 'full')),
+	allow_keys	TEXT NOT NULL,
+	fields		TEXT NOT NULL,
+	created		INTEGER NOT NULL
+) STRICT;
+INSERT INTO procedures VALUES(1,'S',1,'server','digitalSignature,keyEncipherment','serverAuth','365d','sha256','none','rsa:2048,ec:p256,ec:p384,ec:p521,ed25519','',1796546770);
+CREATE TABLE certs (
+	id		INTEGER PRIMARY KEY,
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	serial		TEXT NOT NULL,
+	subject		TEXT NOT NULL,
+	procedure_id	INTEGER REFERENCES procedures(id),
+	not_before	INTEGER NOT NULL,
+	not_after	INTEGER NOT NULL,
+	issued		INTEGER NOT NULL,
+	status		TEXT NOT NULL
+			CHECK (status IN ('valid', 'hold', 'revoked')),
+	der		BLOB NOT NULL, token_id INTEGER REFERENCES tokens(id), subject_id INTEGER REFERENCES subjects(id),
+	UNIQUE (ca_id, serial)
+) STRICT;
+INSERT INTO certs VALUES(1,1,'5A4B9AB99D5400DCE3E1D6FBFF6B184F','CN=a.example.test',1,1796546770,1828082770,1796546770,'valid',X'308201b43082015aa00302010202105a4b9ab99d5400dce3e1d6fbff6b184f300a06082a8648ce3d0403023019310b3009060355040a0c027636310a300806035504030c0152301e170d3236313230363038343631305a170d3237313230363038343631305a30193117301506035504030c0e612e6578616d706c652e746573743059301306072a8648ce3d020106082a8648ce3d030107034200044cace5dc86641232ab515c4c1b022dfe99071dc7790f69aaaad71dd1202a7671a86e8d51d27fa9803ecc3e0b06ac688cd1d4714419e5d95b8289c573529f1ceba38183308180300e0603551d0f0101ff040403020780301d0603551d0e041604140cbc4f9538c15128e05de440bb48c5e366b9839930130603551d25040c300a06082b06010505070301301f0603551d23041830168014f7c2d1391dba07dd479fa0156e95c7ae9ca2bf0130190603551d1104123010820e612e6578616d706c652e74657374300a06082a8648ce3d04030203480030450220229c657460b494d0c1025006219d4b42bb4a322e8fa46af76094140d70858087022100fc48645110da79ff708a7c0f3b80a93a7af6f475aced6abffb39e41d04b38860',NULL,NULL);
+CREATE TABLE revocations (
+	id		INTEGER PRIMARY KEY,
+	cert_id		INTEGER NOT NULL REFERENCES certs(id),
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	serial		BLOB NOT NULL,
+	reason		INTEGER NOT NULL,
+	revocation_time	INTEGER NOT NULL,
+	event		INTEGER NOT NULL,
+	released	INTEGER
+) STRICT;
+CREATE TABLE crls (
+	id		INTEGER PRIMARY KEY,
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	number		INTEGER NOT NULL,
+	delta		INTEGER NOT NULL,
+	base_number	INTEGER,
+	this_update	INTEGER NOT NULL,
+	next_update	INTEGER NOT NULL,
+	event		INTEGER NOT NULL,
+	entries		INTEGER NOT NULL,
+	der		BLOB NOT NULL,
+	UNIQUE (ca_id, number)
+) STRICT;
+INSERT INTO crls VALUES(1,1,1,0,NULL,1796546770,1796633170,0,0,X'3081d03079020101300a06082a8648ce3d0403023019310b3009060355040a0c027636310a300806035504030c0152170d3236313230363038343631305a170d3236313230373038343631305aa02f302d301f0603551d23041830168014f7c2d1391dba07dd479fa0156e95c7ae9ca2bf01300a0603551d140403020101300a06082a8648ce3d0403020347003044022037b5f4a89882baa0c8f2cc401e6c63e6a6db064a4189bf9d99bb085fc5370763022070e61657dd621d65468795a630469ac8c1eb517fa2e6b25461d85835f6005ae8');
+CREATE TABLE counters (
+	name		TEXT PRIMARY KEY,
+	value		INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters VALUES('revocation event',0);
+INSERT INTO counters VALUES('audit head',8);
+INSERT INTO counters VALUES('crl 1',1);
+CREATE TABLE changes (
+	id		INTEGER PRIMARY KEY,
+	type		TEXT NOT NULL,
+	document	TEXT NOT NULL,
+	digest		TEXT NOT NULL,
+	state		TEXT NOT NULL CHECK (state IN ('pending', 'applied',
+			    'rejected')),
+	created		INTEGER NOT NULL,
+	applied		INTEGER
+, object TEXT, base INTEGER, reason TEXT, policy_digest TEXT) STRICT;
+INSERT INTO changes VALUES(1,'key.create','<change xmlns="urn:opencm:change:1" type="key.create"><param name="name">rk</param><param name="type">ec:p256</param><param name="device">soft</param></change>','E254EEA90ABFFA014A995EBEB5B7000EDAAD6FA5D83A22970EC3CA0E7A2FE498','applied',1796546770,1796546770,'rk',NULL,NULL,'0781A192C19321AF80A7C2BC692F7A2241FC6463546A464DD883C88B8DD5E6BD');
+INSERT INTO changes VALUES(2,'ca.create','<change xmlns="urn:opencm:change:1" type="ca.create"><param name="name">R</param><param name="key">rk</param><param name="subject">O=v6,CN=R</param><param name="issuer">self-signed</param><param name="validity">10y</param><param name="crl-interval">24h</param><param name="delta-interval">0</param></change>','6B0D6B19E79C9D323011F76E24F67742B1916B5C66BED17AC6C8FC3323037D23','applied',1796546770,1796546770,'R',NULL,NULL,'32447D9B2EAA4CEB186E985C952B2D5C780453698815E33F02920F29674EBC98');
+INSERT INTO changes VALUES(3,'cert-procedure.create','<change xmlns="urn:opencm:change:1" type="cert-procedure.create"><param name="name">S</param><param name="ca">R</param><param name="format">server</param><param name="key-usage">digitalSignature,keyEncipherment</param><param name="eku">serverAuth</param><param name="validity">365d</param><param name="digest">sha256</param><param name="chain">none</param><param name="allow-keys">rsa:2048,ec:p256,ec:p384,ec:p521,ed25519</param><param name="fields"></param></change>','702B44BE62183F7E6AE71180A22B80DE10C61DEB59293F0EC50E3A8AF9D9F5FD','applied',1796546770,1796546770,'S',NULL,NULL,'8330FE0B618B3DFB8E88158DDF5933106206CC5F1BCD7B9C257C050EF8DFCBE0');
+INSERT INTO changes VALUES(4,'dist-rule.create',replace('<change xmlns="urn:opencm:change:1" type="dist-rule.create"><param name="name">web</param><param name="url">https://127.0.0.1:9/pki/</param><param name="method">PUT</param><param name="content">crl,ca-cert,certs</param><param name="format">der</param><param name="server-ca">-----BEGIN CERTIFICATE-----\nMIIBcTCCARegAwIBAgIUQ+BVZlJZwG8a+W3BXwUYD2O9LRUwCgYIKoZIzj0EAwIw\nDjEMMAoGA1UEAwwDdGxzMB4XDTI2MTIwNjA4NDYxMFoXDTM2MTIwMzA4NDYxMFow\nDjEMMAoGA1UEAwwDdGxzMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVGnGwS/0\nKqzW+vpXw7yg/LoLoDf28MYW8Pj6DuG8Cyu0PsZkxwU54Qf94asqv0MdvrW+iBdp\nvqxk/13lfbyNFqNTMFEwHQYDVR0OBBYEFBiE4OjuDppdjq8F0fCKMElxBMpDMB8G\nA1UdIwQYMBaAFBiE4OjuDppdjq8F0fCKMElxBMpDMA8GA1UdEwEB/wQFMAMBAf8w\nCgYIKoZIzj0EAwIDSAAwRQIhANAPDZsEAlpizUB9h5tohzYPIM3pMgz0Ti7xRqIE\nNcl8AiB7T7P2xV9VMB9UZh6p/T5A+mQtzDWHyowq7gYcau8v0Q==\n-----END CERTIFICATE-----\n</param><param name="basic-user">u</param><param name="basic-password-sealed">MGswVwYJKoZIhvcNAQUNMEowKQYJKwYBBAHaRwQLMBwEEMM7DpDK1lx0kVnQ7DCPCDoCAkAAAgEIAgEBMB0GCWCGSAFlAwQBKgQQO08HoPMzXOBzty58vRayoAQQUe/xuZQYEPGo40iGG56d+A==</param></change>','\n',char(10)),'5D47372AAAED0C861EFE551718589376DC8A844F52457E0BE8377C1ABAA6CF32','applied',1796546770,1796546770,'web',NULL,NULL,'9EEE902D3874ABB299A39C67D849DA64F16922CBEEC9EEF940525ECC3ED7A458');
+INSERT INTO changes VALUES(5,'dist-rule.attach','<change xmlns="urn:opencm:change:1" type="dist-rule.attach"><param name="name">web</param><param name="ca">R</param></change>','25B24973140DDAB277560CA56CDE91C4BD49C2D11F9416FC27FCF67360E327FF','applied',1796546770,1796546770,'web',NULL,NULL,'7D14BC95A18720E5EC9B8D5E7C69DC80B6E32A2642B389AC25D1A5C33C9B9E4C');
+CREATE TABLE audit (
+	seq		INTEGER PRIMARY KEY,
+	time		INTEGER NOT NULL,
+	actor		TEXT NOT NULL,
+	action		TEXT NOT NULL,
+	object		TEXT NOT NULL,
+	result		TEXT NOT NULL,
+	detail		TEXT NOT NULL,
+	prev		BLOB NOT NULL,
+	hash		BLOB NOT NULL
+) STRICT;
+INSERT INTO audit VALUES(1,1796546769,'cmctl:root','cmdb create','/tmp/v6/cm.db','ok','key store set up',X'0000000000000000000000000000000000000000000000000000000000000000',X'3364238d70a51bea7bd92f936d5a20bc8e8862098a7419a5e65822d77ac3b239');
+INSERT INTO audit VALUES(2,1796546770,'cmctl:root','key.create','rk','ok','change 1 sha256:E254EEA90ABFFA014A995EBEB5B7000EDAAD6FA5D83A22970EC3CA0E7A2FE498, policy sha256:0781A192C19321AF80A7C2BC692F7A2241FC6463546A464DD883C88B8DD5E6BD',X'3364238d70a51bea7bd92f936d5a20bc8e8862098a7419a5e65822d77ac3b239',X'80949e9ebdb2f08059918cd646b00c251fbfb55a4f0e07a0ea9d2dd62ec1daa2');
+INSERT INTO audit VALUES(3,1796546770,'cmctl:root','ca.create','R','ok','change 2 sha256:6B0D6B19E79C9D323011F76E24F67742B1916B5C66BED17AC6C8FC3323037D23, policy sha256:32447D9B2EAA4CEB186E985C952B2D5C780453698815E33F02920F29674EBC98',X'80949e9ebdb2f08059918cd646b00c251fbfb55a4f0e07a0ea9d2dd62ec1daa2',X'554c629aa2388e2d88d184c1f6558214a292f4a36c6d9d2b83974d3ba99576d4');
+INSERT INTO audit VALUES(4,1796546770,'cmctl:root','cert-procedure.create','S','ok','change 3 sha256:702B44BE62183F7E6AE71180A22B80DE10C61DEB59293F0EC50E3A8AF9D9F5FD, policy sha256:8330FE0B618B3DFB8E88158DDF5933106206CC5F1BCD7B9C257C050EF8DFCBE0',X'554c629aa2388e2d88d184c1f6558214a292f4a36c6d9d2b83974d3ba99576d4',X'6b56a76dd77046b7caf1851321f7909fd9e4eecc8cdefaaf68493a200164c9ea');
+INSERT INTO audit VALUES(5,1796546770,'cmctl:root','dist-rule.create','web','ok','change 4 sha256:5D47372AAAED0C861EFE551718589376DC8A844F52457E0BE8377C1ABAA6CF32, policy sha256:9EEE902D3874ABB299A39C67D849DA64F16922CBEEC9EEF940525ECC3ED7A458',X'6b56a76dd77046b7caf1851321f7909fd9e4eecc8cdefaaf68493a200164c9ea',X'71114365ac0287883007ddc0b934bc85e35a4a1fa1bce3cbc18249a4bb8bb62d');
+INSERT INTO audit VALUES(6,1796546770,'cmctl:root','dist-rule.attach','web','ok','change 5 sha256:25B24973140DDAB277560CA56CDE91C4BD49C2D11F9416FC27FCF67360E327FF, policy sha256:7D14BC95A18720E5EC9B8D5E7C69DC80B6E32A2642B389AC25D1A5C33C9B9E4C',X'71114365ac0287883007ddc0b934bc85e35a4a1fa1bce3cbc18249a4bb8bb62d',X'0ba933b3198fd2dc0e25d4eb2cd04fd794d0671124b68410833d445338236ec3');
+INSERT INTO audit VALUES(7,1796546770,'cmctl:root','crl.issue','R','ok','full CRL 1, 0 entries',X'0ba933b3198fd2dc0e25d4eb2cd04fd794d0671124b68410833d445338236ec3',X'a026e924bd5a1dcbf5933796a586231044cab75c7d32a58bd038e311ecff49fc');
+INSERT INTO audit VALUES(8,1796546770,'cmctl:root','cert.issue','5A4B9AB99D5400DCE3E1D6FBFF6B184F','ok','procedure "S", CA "R"',X'a026e924bd5a1dcbf5933796a586231044cab75c7d32a58bd038e311ecff49fc',X'8d532083b1ca04d590f215ba38a833516ff1f8352c2b29f92a281e6b8c949cd3');
+CREATE TABLE subjects (
+	id		INTEGER PRIMARY KEY,
+	dn		TEXT NOT NULL UNIQUE,
+	email		TEXT,
+	san		TEXT,
+	created		INTEGER NOT NULL
+) STRICT;
+CREATE TABLE token_procedures (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	storage		TEXT NOT NULL
+			CHECK (storage IN ('smartcard', 'pkcs12', 'pkcs10')),
+	card_serial	INTEGER NOT NULL,
+	serial_range	TEXT NOT NULL
+			CHECK (serial_range IN ('mandatory', 'optional', 'none')),
+	pin_procedure	TEXT NOT NULL CHECK (pin_procedure IN ('show', 'letter')),
+	issuer_certs	TEXT NOT NULL CHECK (issuer_certs IN ('none', 'ca', 'chain')),
+	key_type	TEXT NOT NULL,
+	created		INTEGER NOT NULL
+, serial_ranges TEXT) STRICT;
+CREATE TABLE token_procedure_keys (
+	token_procedure_id INTEGER NOT NULL REFERENCES token_procedures(id),
+	position	INTEGER NOT NULL,
+	procedure_id	INTEGER NOT NULL REFERENCES procedures(id),
+	PRIMARY KEY (token_procedure_id, position)
+) STRICT;
+CREATE TABLE tokens (
+	id		INTEGER PRIMARY KEY,
+	token_procedure_id INTEGER NOT NULL REFERENCES token_procedures(id),
+	subject_id	INTEGER NOT NULL REFERENCES subjects(id),
+	storage		TEXT NOT NULL,
+	card_serial	TEXT,
+	state		TEXT NOT NULL CHECK (state IN ('active', 'revoked')),
+	created		INTEGER NOT NULL
+) STRICT;
+CREATE TABLE officer_profiles (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	permissions	TEXT NOT NULL,
+	created		INTEGER NOT NULL
+) STRICT;
+CREATE TABLE officers (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	profile_id	INTEGER NOT NULL REFERENCES officer_profiles(id),
+	cert		BLOB NOT NULL,
+	cert_sha256	TEXT NOT NULL UNIQUE,
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	serial		TEXT NOT NULL,
+	state		TEXT NOT NULL CHECK (state IN ('active', 'disabled')),
+	two_step	INTEGER NOT NULL DEFAULT 1,
+	created		INTEGER NOT NULL
+) STRICT;
+CREATE TABLE change_signatures (
+	id		INTEGER PRIMARY KEY,
+	change_id	INTEGER NOT NULL REFERENCES changes(id),
+	officer_id	INTEGER NOT NULL REFERENCES officers(id),
+	cms		BLOB NOT NULL,
+	signed		INTEGER NOT NULL,
+	UNIQUE (change_id, officer_id)
+) STRICT;
+CREATE TABLE audit_checkpoints (
+	id		INTEGER PRIMARY KEY,
+	seq		INTEGER NOT NULL,
+	hash		BLOB NOT NULL,
+	time		INTEGER NOT NULL,
+	key_identifier	TEXT NOT NULL,
+	signature	BLOB NOT NULL
+) STRICT;
+CREATE TABLE cards (
+	id		INTEGER PRIMARY KEY,
+	serial		TEXT NOT NULL,
+	model		TEXT NOT NULL,
+	manufacturer	TEXT NOT NULL,
+	label		TEXT NOT NULL,
+	so_pin		BLOB NOT NULL,
+	state		TEXT NOT NULL CHECK (state IN ('initialized',
+			    'personalized', 'revoked')),
+	token_id	INTEGER REFERENCES tokens(id),
+	replaces	INTEGER REFERENCES cards(id),
+	created		INTEGER NOT NULL,
+	UNIQUE (manufacturer, model, serial)
+) STRICT;
+CREATE TABLE dist_rules (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	url		TEXT NOT NULL,
+	method		TEXT NOT NULL CHECK (method IN ('PUT', 'POST')),
+	content		TEXT NOT NULL,
+	format		TEXT NOT NULL CHECK (format IN ('der', 'pem')),
+	server_ca	TEXT NOT NULL,
+	client		TEXT,
+	basic_user	TEXT,
+	basic_password	BLOB,
+	created		INTEGER NOT NULL
+) STRICT;
+INSERT INTO dist_rules VALUES(1,'web','https://127.0.0.1:9/pki/','PUT','crl,ca-cert,certs','der',replace('-----BEGIN CERTIFICATE-----\nMIIBcTCCARegAwIBAgIUQ+BVZlJZwG8a+W3BXwUYD2O9LRUwCgYIKoZIzj0EAwIw\nDjEMMAoGA1UEAwwDdGxzMB4XDTI2MTIwNjA4NDYxMFoXDTM2MTIwMzA4NDYxMFow\nDjEMMAoGA1UEAwwDdGxzMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVGnGwS/0\nKqzW+vpXw7yg/LoLoDf28MYW8Pj6DuG8Cyu0PsZkxwU54Qf94asqv0MdvrW+iBdp\nvqxk/13lfbyNFqNTMFEwHQYDVR0OBBYEFBiE4OjuDppdjq8F0fCKMElxBMpDMB8G\nA1UdIwQYMBaAFBiE4OjuDppdjq8F0fCKMElxBMpDMA8GA1UdEwEB/wQFMAMBAf8w\nCgYIKoZIzj0EAwIDSAAwRQIhANAPDZsEAlpizUB9h5tohzYPIM3pMgz0Ti7xRqIE\nNcl8AiB7T7P2xV9VMB9UZh6p/T5A+mQtzDWHyowq7gYcau8v0Q==\n-----END CERTIFICATE-----\n','\n',char(10)),NULL,'u',X'306b305706092a864886f70d01050d304a302906092b06010401da47040b301c0410c33b0e90cad65c749159d0ec308f083a02024000020108020101301d060960864801650304012a04103b4f07a0f3335ce073b72e7cbd16b2a0041051eff1b9941810f1a8e348861b9e9df8',1796546770);
+CREATE TABLE dist_attach (
+	rule_id		INTEGER NOT NULL REFERENCES dist_rules(id),
+	ca_id		INTEGER REFERENCES cas(id),
+	procedure_id	INTEGER REFERENCES procedures(id),
+	CHECK ((ca_id IS NULL) != (procedure_id IS NULL)),
+	UNIQUE (rule_id, ca_id, procedure_id)
+) STRICT;
+INSERT INTO dist_attach VALUES(1,1,NULL);
+CREATE TABLE publications (
+	id		INTEGER PRIMARY KEY,
+	rule_id		INTEGER NOT NULL REFERENCES dist_rules(id),
+	kind		TEXT NOT NULL CHECK (kind IN ('crl', 'delta-crl',
+			    'ca-cert', 'cert', 'cil')),
+	ca_id		INTEGER NOT NULL REFERENCES cas(id),
+	crl_number	INTEGER,
+	cert_id		INTEGER REFERENCES certs(id),
+	target		TEXT NOT NULL,
+	state		TEXT NOT NULL CHECK (state IN ('pending', 'delivered',
+			    'failed')),
+	attempts	INTEGER NOT NULL DEFAULT 0,
+	next_try	INTEGER NOT NULL,
+	last_error	TEXT,
+	created		INTEGER NOT NULL,
+	delivered	INTEGER
+) STRICT;
+INSERT INTO publications VALUES(1,1,'ca-cert',1,NULL,NULL,'R.crt','pending',0,1796546770,NULL,1796546770,NULL);
+INSERT INTO publications VALUES(2,1,'crl',1,1,NULL,'R.crl','pending',0,1796546770,NULL,1796546770,NULL);
+INSERT INTO publications VALUES(3,1,'cert',1,NULL,1,'5A4B9AB99D5400DCE3E1D6FBFF6B184F.cer','pending',0,1796546770,NULL,1796546770,NULL);
+CREATE INDEX certs_serial ON certs(serial);
+CREATE INDEX certs_subject ON certs(subject);
+CREATE INDEX certs_not_after ON certs(not_after);
+CREATE INDEX certs_status ON certs(status, not_after);
+CREATE UNIQUE INDEX revocations_active ON revocations(cert_id)
+	WHERE released IS NULL;
+CREATE INDEX revocations_ca ON revocations(ca_id, event);
+CREATE INDEX audit_time ON audit(time);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit records cannot be changed');
+END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN
+	SELECT RAISE(ABORT, 'audit records cannot be deleted');
+END;
+CREATE INDEX tokens_subject ON tokens(subject_id);
+CREATE INDEX certs_token ON certs(token_id);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN
+	SELECT RAISE(ABORT, 'audit checkpoints cannot be changed');
+END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN
+	SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted');
+END;
+CREATE INDEX cards_token ON cards(token_id);
+CREATE UNIQUE INDEX publications_item ON publications(rule_id, kind, ca_id,
+    coalesce(crl_number, 0), coalesce(cert_id, 0));
+CREATE INDEX publications_state ON publications(state, next_try);
+COMMIT;
+PRAGMA user_version = 6;
+PRAGMA application_id = 1329810756;
