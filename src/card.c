@@ -609,6 +609,8 @@ card_record(struct cm_ctx *ctx, struct card *c, int64_t token_id,
 		    "= ?", "ti", c->tok->serial, token_id);
 	if (rc == 0 && c->old_token != 0)
 		rc = token_revoke_rows(ctx, c->old_token, c->reason, &n);
+	if (rc == 0 && c->old_token != 0)
+		rc = crl_revoke_deltas(ctx);
 	dl = strlen(detail);
 	snprintf(detail + dl, len - dl, ", card %s", c->tok->serial);
 	if (rc == 0 && c->old_token != 0) {
@@ -814,8 +816,6 @@ cm_card_personalize(struct cm_ctx *ctx, const struct cm_card_req *req,
 	rc = token_issue(ctx, &tr, &c, out);
 	if (rc != 0)
 		cm_err_suffix(ctx, "; nothing was issued");
-	else if (req->replaces != NULL)
-		rc = crl_after_revoke(ctx, rc);
 out:
 	card_clear(ctx, &c);
 	free(tp.name);

@@ -425,31 +425,31 @@ interval_cb(void *arg, struct store_row *row)
 }
 
 /*
- * Issue a full or delta CRL for a CA and record it.  Returns 0 and the
- * CRL number in *number, or a CM_ERR_* naming the CA and the rule.
+ * Inside a transaction: build, sign and record a full or delta CRL of CA
+ * ca_id (certificate cert, signer s) and enqueue its publications.
+ * Nothing is written before the CRL is signed, so a failure short of the
+ * CMDB's own leaves the transaction as it was.  *num and *entries receive
+ * its number and size.
  */
-int
-cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
+static int
+crl_issue_txn(struct cm_ctx *ctx, int64_t ca_id, const char *ca, X509 *cert,
+    struct signer *s, const char *name, int delta, int64_t *num,
+    int64_t *entries)
 {
 	struct crl_build b;
 	struct base_arg base;
 	struct interval_arg iv = { 0, 0 };
-	struct signer *s;
-	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	char name[160], counter[32], detail[160];
-	int64_t ca_id, key_id, still, num = 0, event;
+	char counter[32];
+	int64_t still, event;
 	time_t now = time(NULL);
 	int len = 0, rc;
 
 	memset(&b, 0, sizeof(b));
 	memset(&base, 0, sizeof(base));
 	b.ctx = ctx;
-	*number = 0;
-	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0 ||
-	    (rc = ca_load(ctx, ca_id, &cert, &key_id, name, sizeof(name))) != 0 ||
-	    (rc = signer_get(ctx, key_id, &s)) != 0)
-		goto out;
+	*num = 0;
+	*entries = 0;
 	if ((rc = store_query(ctx, "SELECT crl_interval, delta_interval FROM "
 	    "cas WHERE id = ?", interval_cb, &iv, "i", ca_id)) != 0)
 		goto out;
@@ -458,21 +458,19 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 		    "(its delta interval is 0)", ca);
 		goto out;
 	}
-	if ((rc = txn_begin(ctx)) != 0)
-		goto out;
 	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
 	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
 	    "!= 'removed'", "i", ca_id) != 0) {
 		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "
 		    "or its key was removed", ca);
-		goto end;
+		goto out;
 	}
 	snprintf(counter, sizeof(counter), "crl %lld", (long long)ca_id);
-	rc = store_int(ctx, &num, "SELECT value FROM counters WHERE name = ?",
+	rc = store_int(ctx, num, "SELECT value FROM counters WHERE name = ?",
 	    "t", counter);
 	if (rc == CM_ERR_NOTFOUND)
 		rc = 0;
-	num++;
+	(*num)++;
 	if (rc == 0)
 		rc = store_int(ctx, &event, "SELECT value FROM counters WHERE "
 		    "name = 'revocation event'", NULL);
@@ -485,19 +483,19 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 			    "CRL yet: a delta CRL needs one as its base", ca);
 	}
 	if (rc != 0)
-		goto end;
+		goto out;
 	rc = CM_ERR_NOMEM;
 	if ((b.tbs = CM_TBS_CRL_new()) == NULL ||
 	    (b.tbs->version = ASN1_INTEGER_new()) == NULL ||
 	    !ASN1_INTEGER_set(b.tbs->version, X509_CRL_VERSION_2) ||
 	    !X509_NAME_set(&b.tbs->issuer, X509_get_subject_name(cert)))
-		goto end;
+		goto out;
 	ASN1_TIME_free(b.tbs->this_update);
 	if ((b.tbs->this_update = x509_time_new(now)) == NULL ||
 	    (b.tbs->next_update = x509_time_new(now + (delta ? iv.delta :
 	    iv.crl))) == NULL ||
 	    (b.tbs->entries = sk_CM_CRL_ENTRY_new_null()) == NULL)
-		goto end;
+		goto out;
 	if (!delta)
 		rc = store_query(ctx, "SELECT serial, revocation_time, reason "
 		    "FROM revocations WHERE ca_id = ? AND released IS NULL "
@@ -517,12 +515,12 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 			    &b, "iii", ca_id, base.event, base.event);
 	}
 	if (rc != 0)
-		goto end;
+		goto out;
 	if ((rc = crl_aki(ctx, b.tbs, cert)) != 0 ||
-	    (rc = crl_ext_int(ctx, b.tbs, NID_crl_number, num, 0)) != 0 ||
+	    (rc = crl_ext_int(ctx, b.tbs, NID_crl_number, *num, 0)) != 0 ||
 	    (delta && (rc = crl_ext_int(ctx, b.tbs, NID_delta_crl, base.number,
 	    1)) != 0))
-		goto end;
+		goto out;
 	/* RFC 5280 5.1.2.6: no revoked certificates, no list at all. */
 	if (sk_CM_CRL_ENTRY_num(b.tbs->entries) == 0) {
 		sk_CM_CRL_ENTRY_free(b.tbs->entries);
@@ -530,33 +528,60 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	}
 	if ((rc = crl_lint(ctx, b.tbs)) != 0) {
 		cm_err_prefix(ctx, name);
-		goto end;
+		goto out;
 	}
 	if ((rc = crl_sign(ctx, s, signer_digest(s), b.tbs,
 	    &der, &len)) != 0)
-		goto end;
+		goto out;
+	/* Signed: from here on only the CMDB can fail. */
 	rc = store_exec(ctx, "INSERT INTO crls (ca_id, number, delta, "
 	    "base_number, this_update, next_update, event, entries, der) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iiIj" "iiii" "b", ca_id, num,
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "iiIj" "iiii" "b", ca_id, *num,
 	    delta, delta ? base.number : (int64_t)0, (int64_t)now,
 	    (int64_t)(now + (delta ? iv.delta : iv.crl)), event, b.entries, der,
 	    (size_t)len);
 	if (rc == 0)
 		rc = store_exec(ctx, "INSERT INTO counters (name, value) VALUES "
 		    "(?, ?) ON CONFLICT (name) DO UPDATE SET value = "
-		    "excluded.value", "ti", counter, num);
+		    "excluded.value", "ti", counter, *num);
 	/* Its publications commit with it. */
 	if (rc == 0)
-		rc = dist_enqueue_crl(ctx, ca_id, ca, delta, num);
-end:
+		rc = dist_enqueue_crl(ctx, ca_id, ca, delta, *num);
+	*entries = b.entries;
+out:
+	crl_free(&b);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/*
+ * Issue a full or delta CRL for a CA and record it.  Returns 0 and the
+ * CRL number in *number, or a CM_ERR_* naming the CA and the rule.
+ */
+int
+cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
+{
+	struct signer *s;
+	X509 *cert = NULL;
+	char name[160], detail[160];
+	int64_t ca_id, key_id, num = 0, entries = 0;
+	int rc;
+
+	*number = 0;
+	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0 ||
+	    (rc = ca_load(ctx, ca_id, &cert, &key_id, name, sizeof(name))) != 0 ||
+	    (rc = signer_get(ctx, key_id, &s)) != 0)
+		goto out;
+	if ((rc = txn_begin(ctx)) != 0)
+		goto out;
+	rc = crl_issue_txn(ctx, ca_id, ca, cert, s, name, delta, &num,
+	    &entries);
 	snprintf(detail, sizeof(detail), "%s CRL %lld, %lld entries",
-	    delta ? "delta" : "full", (long long)num, (long long)b.entries);
+	    delta ? "delta" : "full", (long long)num, (long long)entries);
 	rc = txn_end(ctx, rc, "crl.issue", ca, detail);
 	if (rc == 0)
 		*number = num;
 out:
-	crl_free(&b);
-	OPENSSL_free(der);
 	X509_free(cert);
 	return audit_done(ctx, rc, "crl.issue", ca);
 }
@@ -825,46 +850,63 @@ names_free(struct names *a)
 }
 
 /*
- * After a revocation, a hold or a release committed: every CA set to
- * issue a delta CRL on revocation whose revocation status changed since
- * its latest CRL issues one now (a full CRL while it has none to be the
- * base).  A CRL that cannot be issued does not undo what committed: its
- * error becomes the context's warning, and cm-da's schedule issues the
- * next CRL.  Returns rc.
+ * Inside the transaction of a revocation, a hold or a release: every CA
+ * set to issue a delta CRL on revocation whose revocation status changed
+ * since its latest CRL issues one now, in the same transaction (a full
+ * CRL while it has none to be the base), with its publications and its
+ * own audit record.  A CRL that cannot be signed (its key not at hand)
+ * does not stop the revocation: its error becomes the context's warning,
+ * and cm-da's schedule issues the CRL.  Returns 0, or the CMDB's error,
+ * which ends the transaction.
  */
 int
-crl_after_revoke(struct cm_ctx *ctx, int rc)
+crl_revoke_deltas(struct cm_ctx *ctx)
 {
 	struct names a = { NULL, 0 };
-	int64_t num, full;
+	struct signer *s;
+	X509 *cert;
+	char name[160], detail[160];
+	int64_t id, key_id, num, entries, full;
 	size_t i;
-	int r;
+	int rc, r = 0;
 
-	if (rc != 0)
-		return rc;
 	ctx->warning[0] = '\0';
-	if (store_query(ctx, "SELECT c.name FROM cas c WHERE c.revoke_delta = "
-	    "1 AND c.state = 'active' AND EXISTS (SELECT 1 FROM revocations r "
-	    "WHERE r.ca_id = c.id AND max(r.event, coalesce(r.released, 0)) > "
-	    "coalesce((SELECT max(event) FROM crls WHERE ca_id = c.id), 0)) "
-	    "ORDER BY c.id", names_cb, &a, NULL) != 0) {
+	if ((rc = store_query(ctx, "SELECT c.name FROM cas c WHERE "
+	    "c.revoke_delta = 1 AND c.state = 'active' AND EXISTS (SELECT 1 "
+	    "FROM revocations r WHERE r.ca_id = c.id AND max(r.event, "
+	    "coalesce(r.released, 0)) > coalesce((SELECT max(event) FROM crls "
+	    "WHERE ca_id = c.id), 0)) ORDER BY c.id", names_cb, &a,
+	    NULL)) != 0) {
 		names_free(&a);
 		return rc;
 	}
-	for (i = 0; i < a.n; i++) {
-		int64_t id;
-
+	for (i = 0; i < a.n && r == 0; i++) {
+		cert = NULL;
 		full = 0;
-		if (ca_lookup(ctx, a.v[i], &id) == 0)
-			(void)store_int(ctx, &full, "SELECT count(*) FROM crls "
-			    "WHERE ca_id = ? AND delta = 0", "i", id);
-		if ((r = cm_crl_issue(ctx, a.v[i], full > 0, &num)) != 0)
+		if ((r = ca_lookup(ctx, a.v[i], &id)) == 0 &&
+		    (r = store_int(ctx, &full, "SELECT count(*) FROM crls "
+		    "WHERE ca_id = ? AND delta = 0", "i", id)) == 0 &&
+		    (r = ca_load(ctx, id, &cert, &key_id, name,
+		    sizeof(name))) == 0 &&
+		    (r = signer_get(ctx, key_id, &s)) == 0)
+			r = crl_issue_txn(ctx, id, a.v[i], cert, s, name,
+			    full > 0, &num, &entries);
+		X509_free(cert);
+		if (r == 0) {
+			snprintf(detail, sizeof(detail), "%s CRL %lld, %lld "
+			    "entries, on revocation", full > 0 ? "delta" :
+			    "full", (long long)num, (long long)entries);
+			r = audit_append(ctx, "crl.issue", a.v[i], detail);
+		} else if (r != CM_ERR_DB && r != CM_ERR_NOMEM &&
+		    r != CM_ERR_BUSY) {
 			snprintf(ctx->warning, sizeof(ctx->warning), "the %s "
-			    "CRL on revocation was not issued: %.900s", full > 0 ?
-			    "delta" : "full", ctx->errmsg);
+			    "CRL on revocation was not issued: %.900s",
+			    full > 0 ? "delta" : "full", ctx->errmsg);
+			r = 0;
+		}
 	}
 	names_free(&a);
-	return rc;
+	return r;
 }
 
 /* A CRL or CIL of the schedule that failed: when to try it again. */

@@ -380,7 +380,7 @@ int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
 /* crl.c */
-int		 crl_after_revoke(struct cm_ctx *, int);
+int		 crl_revoke_deltas(struct cm_ctx *);
 void		 crl_sched_free(struct cm_ctx *);
 
 /* dist.c */

@@ -233,10 +233,14 @@ cm_cert_revoke(struct cm_ctx *ctx, const struct cm_revoke_req *req)
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	rc = revoke_cert_row(ctx, a.id, reason, when);
-	snprintf(detail, sizeof(detail), "reason %s", cm_reason_name(reason));
+	/* The delta CRL on revocation commits with it. */
+	if (rc == 0)
+		rc = crl_revoke_deltas(ctx);
+	snprintf(detail, sizeof(detail), "reason %s%s", cm_reason_name(reason),
+	    ctx->warning[0] != '\0' ? "; the CRL on revocation was not "
+	    "issued" : "");
 	rc = txn_end(ctx, rc, reason == CM_REASON_CERTIFICATE_HOLD ?
 	    "cert.hold" : "cert.revoke", norm, detail);
-	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "cert.revoke", req->serial);
 }
@@ -273,8 +277,9 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE certs SET status = 'valid' WHERE "
 		    "id = ?", "i", a.id);
+	if (rc == 0)
+		rc = crl_revoke_deltas(ctx);
 	rc = txn_end(ctx, rc, "cert.release", norm, "hold lifted");
-	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "cert.release", serial);
 }

@@ -974,10 +974,12 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 		    (long long)id);
 	if (rc == 0)
 		rc = token_revoke_rows(ctx, id, r, &n);
-	snprintf(detail, sizeof(detail), "reason %s, %zu certificates",
-	    cm_reason_name(r), n);
+	if (rc == 0)
+		rc = crl_revoke_deltas(ctx);
+	snprintf(detail, sizeof(detail), "reason %s, %zu certificates%s",
+	    cm_reason_name(r), n, ctx->warning[0] != '\0' ? "; the CRL on "
+	    "revocation was not issued" : "");
 	rc = txn_end(ctx, rc, "token.revoke", object, detail);
-	rc = crl_after_revoke(ctx, rc);
 out:
 	return audit_done(ctx, rc, "token.revoke", object);
 }

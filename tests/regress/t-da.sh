@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 78
+plan 80
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -149,6 +149,12 @@ is "revoke: exit 0, no warning" "$RC:$(grep -c warning "$T/err")" "0:0"
 run cm crl list --ca Sub
 like "the revocation issued a delta CRL at once" "$(tail -n 1 "$T/out")" \
     "^[0-9]+${TAB}delta${TAB}"
+is "... in the revocation's own transaction (its audit record first)" \
+    "$(sqlv "$CM_DB" "SELECT action || ' ' || detail FROM audit ORDER BY \
+    seq DESC LIMIT 2" | cut -d, -f1 | tr '\n' '|')" \
+    "cert.revoke reason keyCompromise|crl.issue delta CRL $(sqlv "$CM_DB" \
+    "SELECT max(number) FROM crls c JOIN cas a ON a.id = c.ca_id WHERE \
+    a.name = 'Sub'")|"
 check "cm-da delivers it" da --once -q
 check "the delta CRL lists the certificate (openssl crl)" \
     sh -c "openssl crl -inform DER -in '$W/Sub-delta.crl' -noout -text |
@@ -323,6 +329,9 @@ run sh -c "'$CMCTL' revoke '$S2' -r superseded </dev/null"
 is "revoked without the key store's passphrase: exit 0" "$RC" 0
 like "... and a warning that the delta CRL was not issued" "$(cat "$T/err")" \
     'cmctl: warning: the delta CRL on revocation was not issued'
+like "... which the revocation's audit record says" "$(sqlv "$CM_DB" \
+    "SELECT detail FROM audit WHERE action = 'cert.revoke' ORDER BY seq \
+    DESC LIMIT 1")" 'the CRL on revocation was not issued'
 mkroot Fresh ec:p256 --crl-interval 6s
 must cm dist-rule attach web --ca Fresh
 "$CMDA" --pin-file "$PIN" >"$T/daemon.out" 2>&1 &
