@@ -429,6 +429,10 @@ ca_insert(struct cm_ctx *ctx, const struct change *ch, int64_t key_id,
 		cert_id = store_last_id(ctx);
 		rc = store_exec(ctx, "UPDATE cas SET cert_id = ? WHERE id = ?",
 		    "ii", cert_id, ca_id);
+		/* A certificate the issuer issued: its rules publish it. */
+		if (rc == 0)
+			rc = dist_enqueue_cert(ctx, issuer->id, 0, cert_id,
+			    serial);
 	}
 out:
 	OPENSSL_free(der);

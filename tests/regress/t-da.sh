@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 80
+plan 81
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -73,7 +73,16 @@ assert "the passphrase is nowhere in the CMDB in clear" \
 must cm dist-rule attach web --ca Root
 must cm dist-rule attach web --ca Sub
 must cm dist-rule attach feed --procedure Server
+must cm dist-rule create -n roots --url "https://127.0.0.1:$NGX_PORT/roots/" \
+    --method PUT --publish certs --server-ca "$T/tls/ca.pem" \
+    --client "$T/client.p12" --client-pass-file "$T/p12.pw"
+must cm dist-rule attach roots --ca Root
 mksub Sub-delta Root ec:p256
+is "a sub CA's certificate is a certificate its issuer issued: the rule \
+publishing Root's certificates gets it" "$(sqlv "$CM_DB" "SELECT p.kind, \
+    p.target FROM publications p JOIN dist_rules r ON r.id = p.rule_id \
+    WHERE r.name = 'roots'")" "cert|$(sqlv "$CM_DB" "SELECT serial FROM cas \
+    WHERE name = 'Sub-delta'").cer"
 check_refused 4 'CA "Sub-delta" would publish under the names of CA "Sub"' \
     "a CA whose file names would be another's under the rule is refused" \
     cm dist-rule attach web --ca Sub-delta
