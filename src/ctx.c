@@ -15,7 +15,7 @@
 
 #include "extern.h"
 
-/* Keys cm.conf may hold; later releases add pkcs11.<n>, SSL.*, pin.*. */
+/* Keys cm.conf may hold, besides pkcs11.<n> and token.<label>.pin-file. */
 static const char *const conf_keys[] = {
 	"db.path", "db.busy-timeout", "db.synchronous", "keystore.pin-file",
 	"logsignkey", "da.poll", "da.crl-margin", "da.retry-base",
