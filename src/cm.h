@@ -623,6 +623,7 @@ struct cm_publish_stats {
 };
 
 int	cm_publish_lock(struct cm_ctx *);
+void	cm_publish_reset(struct cm_ctx *);
 int	cm_publish_run(struct cm_ctx *, const struct cm_publish_opts *,
 	    struct cm_publish_stats *);
 

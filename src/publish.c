@@ -164,9 +164,8 @@ rules_drop_broken(struct cm_ctx *ctx)
 	}
 }
 
-/* Free the rules delivery kept: before the token keys go. */
-void
-publish_free_all(struct cm_ctx *ctx)
+static void
+rules_free(struct cm_ctx *ctx)
 {
 	struct pub_rule *r, *next;
 
@@ -175,6 +174,25 @@ publish_free_all(struct cm_ctx *ctx)
 		rule_free(r);
 	}
 	ctx->pub_rules = NULL;
+}
+
+/*
+ * Forget what delivery and the schedule keep (the rules opened, a PIN or
+ * passphrase found wrong, the waits of CRLs that failed): the next run
+ * opens and tries everything again.  For cm-da's SIGHUP.
+ */
+void
+cm_publish_reset(struct cm_ctx *ctx)
+{
+	rules_free(ctx);
+	crl_sched_free(ctx);
+}
+
+/* Free the rules delivery kept: before the token keys go. */
+void
+publish_free_all(struct cm_ctx *ctx)
+{
+	rules_free(ctx);
 	if (ctx->da_lock > 0)
 		close(ctx->da_lock - 1);
 	ctx->da_lock = 0;

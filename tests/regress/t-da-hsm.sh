@@ -10,7 +10,7 @@
 # shellcheck source=tests/regress/lib-https.sh
 . "$top_srcdir/tests/regress/lib-https.sh"
 
-plan 8
+plan 11
 
 hsm_init
 hsm_token "TLS HSM" 4321
@@ -55,6 +55,36 @@ like "... the item's error names the token and the failed login" \
 printf '4321\n' >"$T/TLS HSM.pin"
 sleep 1.1
 check "with the PIN right again the item goes, nothing lost" da --once -q
+
+# The daemon does not try a wrong PIN again (a token locks) until SIGHUP.
+printf '9999\n' >"$T/TLS HSM.pin"
+printf 'da.poll = 1s\n' >>"$T/cm.conf"
+issue_cert h3 Server "/CN=h3.example.test" --san DNS:h3.example.test
+"$CMDA" --pin-file "$PIN" --no-crls >"$T/daemon.out" 2>&1 &
+DA_PID=$!
+bg_track "$DA_PID"
+i=0
+until grep -q 'not delivered' "$T/daemon.out" || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "the daemon: a wrong PIN fails the item, not to be tried again" \
+    "$(cat "$T/daemon.out")" 'wrong PIN \(not tried again until cm-da'
+printf '4321\n' >"$T/TLS HSM.pin"
+kill -HUP "$DA_PID"
+i=0
+until grep -q "[0-9] delivered: rule feed, $SERIAL" "$T/daemon.out" ||
+    [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+like "SIGHUP: the PIN is tried again and the item goes" \
+    "$(tr '\n' ' ' <"$T/daemon.out")" \
+    "SIGHUP.*[0-9] delivered: rule feed, $SERIAL"
+kill -TERM "$DA_PID"
+wait "$DA_PID"
+is "... and SIGTERM stops the daemon, exit 0" "$?" 0
+bg_untrack "$DA_PID"
 sink_stop
 
 done_testing

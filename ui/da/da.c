@@ -4,7 +4,8 @@
  * issues CRLs and CILs on schedule before their nextUpdate.  With --once
  * it works the queue once and exits, for cron.  SIGTERM and SIGINT stop
  * it cleanly: a transfer in flight is abandoned (the item stays in the
- * queue and goes again) and nothing else is left half done.
+ * queue and goes again) and nothing else is left half done.  SIGHUP makes
+ * it open the rules again and try PINs and CRLs it had given up on.
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include "cli.h"
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reloading;
 
 struct da {
 	struct cli		 cli;
@@ -45,8 +47,10 @@ usage(FILE *f)
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		reloading = 1;
+	else
+		stopping = 1;
 }
 
 static int
@@ -215,7 +219,7 @@ nap(long secs)
 	struct timespec ts;
 	long left = secs * 5;
 
-	while (!stopping && left-- > 0) {
+	while (!stopping && !reloading && left-- > 0) {
 		ts.tv_sec = 0;
 		ts.tv_nsec = 200000000L;
 		while (!stopping && nanosleep(&ts, &ts) == -1 &&
@@ -241,6 +245,11 @@ run(struct da *da)
 		logf_(da, "started: CMDB %s, every %lds%s", da->cli.db_path,
 		    da->poll, da->no_crls ? ", no CRLs" : "");
 	for (;;) {
+		if (reloading) {
+			reloading = 0;
+			cm_publish_reset(da->cli.ctx);
+			logf_(da, "SIGHUP: rules and PINs are opened again");
+		}
 		if (!da->no_crls && !da->once && !stopping)
 			(void)cm_crl_schedule(da->cli.ctx, da->margin, due_cb,
 			    da);
@@ -301,6 +310,7 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = cm_ctx_new(&da.cli.ctx)) != 0) {
 		fprintf(stderr, "cm-da: %s\n", cm_strerror(rc));
