@@ -2,14 +2,15 @@
 # t-awb.sh: cm-awb driven through tmux on a CMDB after the bootstrap
 # ceremony: login (a wrong PIN first), a CA key and a CA created through
 # dialogs and signed by two officers at once, a change left pending and
-# signed later by the second officer, the audit log filter and verify,
+# signed later by the second officer, a distribution rule made and
+# attached with its queue shown, the audit log filter and verify,
 # and a resize from 80x24 to 200x50 and back.
 # shellcheck source=tests/regress/lib.sh
 . "$(dirname "$0")/../regress/lib.sh"
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 65
+plan 70
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -194,7 +195,40 @@ tui_see "created: its cmctl command" \
 like "cmctl shows the token procedure with it" \
     "$(cmb token-procedure show "Soft users")" \
     "Certificate procedure: Officer certificates"
-tui_keys Down Down Down
+
+# --- a distribution rule: the request, attach, the queue ---------------------
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/tlsca.key" -subj "/CN=Web TLS CA" -days 30 \
+    -out "$T/tlsca.pem" >/dev/null 2>&1 || die "openssl req failed"
+tui_keys Down
+tui_wait "No distribution rules"
+tui_keys n
+tui_wait "Distribution Rule Request"
+tui_type "web"
+tui_keys Tab
+tui_type "https://127.0.0.1:9/pki/"
+tui_keys Tab Tab
+tui_type "crl,ca-cert"
+tui_keys Tab Tab
+tui_type "$T/tlsca.pem"
+tui_keys F2
+second_officer 1
+tui_see "the rule is made: its cmctl command" \
+    "$ cmctl dist-rule create -n web --url https://127.0.0.1:9/pki/"
+like "cmctl shows the rule" "$(cmb dist-rule show web)" \
+    "Publishes: crl,ca-cert"
+tui_keys a
+tui_wait "Attach distribution rule"
+tui_type "Test Root"
+tui_keys F2
+second_officer 1
+tui_see "attached: its cmctl command" \
+    "$ cmctl dist-rule attach web --ca 'Test Root'"
+tui_see "the detail counts the rule's queue" "Queue:              pending 1"
+tui_keys Down
+tui_see "the Publication queue shows what waits" "Test_Root.crt"
+tui_keys Down
 
 # --- the audit log: filter and verify -----------------------------------------------
 
