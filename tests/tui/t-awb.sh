@@ -10,7 +10,7 @@
 # shellcheck source=tests/tui/lib-tui.sh
 . "$top_srcdir/tests/tui/lib-tui.sh"
 
-plan 70
+plan 75
 
 B=$T/boot
 run env CMCTL="$CMCTL" "$top_srcdir/scripts/bootstrap-ceremony" "$B" \
@@ -228,6 +228,19 @@ tui_see "attached: its cmctl command" \
 tui_see "the detail counts the rule's queue" "Queue:              pending 1"
 tui_keys Down
 tui_see "the Publication queue shows what waits" "Test_Root.crt"
+# Nobody listens on port 9: with one attempt allowed the item fails.
+printf 'da.max-attempts = 1\n' >>"$B/cm.conf"
+run "$(dirname "$CMCTL")/cm-da" -c "$B/cm.conf" -d "$B/cm.db" --once
+is "cm-da --once: the delivery fails (exit 1)" "$RC" 1
+tui_keys F5
+tui_see "F5: the queue shows the item failed" \
+    "1      failed    web            Test_Root.crt"
+tui_see "... and its detail the reason" "Last error:   Failed to connect"
+tui_keys r
+tui_see "r puts it back in the queue: the cmctl command" \
+    "$ cmctl publish retry 1"
+is "... and it is pending again" "$(sqlite3 "$B/cm.db" "SELECT state FROM \
+    publications")" pending
 tui_keys Down
 
 # --- the audit log: filter and verify -----------------------------------------------
