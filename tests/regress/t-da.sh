@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 81
+plan 82
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -213,8 +213,8 @@ run da --once
 like "after da.max-attempts the item is failed for good" "$(cat "$T/out")" \
     'failed for good: rule web, Sub.crl, attempt 3'
 run cm publish list --state failed
-is "... and listed as failed, with its last error" "$(cut -f2,6 "$T/out")" \
-    "failed${TAB}Sub.crl"
+is "... and listed as failed, with its last error" "$(cut -f2,6,10 \
+    "$T/out")" "failed${TAB}Sub.crl${TAB}-"
 nginx_start "$T/ngx" 2>/dev/null
 NGX_PORT2=$NGINX_PORT
 # The rule names the old port: give nginx that one back.
@@ -225,6 +225,9 @@ NGINX_PID=$!
 bg_track "$NGINX_PID"
 _wait_port "$NGX_PORT" || die "nginx did not come back"
 check "publish retry puts it back" cm publish retry
+run cm publish list --state pending
+like "a pending item's line ends with when it is tried next" \
+    "$(tail -n 1 "$T/out")" "${TAB}20[0-9-]+T[0-9:]+Z\$"
 check "cm-da delivers it" da --once -q
 must cm crl export --ca Sub --der -o "$T/sub2.crl.der"
 assert "the server has the newest CRL, not the superseded one" \

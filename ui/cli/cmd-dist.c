@@ -199,13 +199,15 @@ cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
 static int
 pub_line(void *arg, const struct cm_publication_info *pi)
 {
-	char t[32];
+	char t[32], n[32];
 
 	(void)arg;
-	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", (long long)pi->id,
-	    pi->state, pi->rule, pi->kind, pi->ca, pi->target, pi->attempts,
-	    cli_time(pi->created, t, sizeof(t)), pi->last_error != NULL ?
-	    pi->last_error : "-");
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
+	    (long long)pi->id, pi->state, pi->rule, pi->kind, pi->ca,
+	    pi->target, pi->attempts, cli_time(pi->created, t, sizeof(t)),
+	    pi->last_error != NULL ? pi->last_error : "-",
+	    strcmp(pi->state, "pending") == 0 ? cli_time(pi->next_try, n,
+	    sizeof(n)) : "-");
 	return 0;
 }
 
