@@ -61,6 +61,7 @@ static const struct change_handler handlers[] = {
 	{ "policy.import",		policy_apply_import },
 	{ "dist-rule.create",		dist_rule_apply_create },
 	{ "dist-rule.attach",		dist_rule_apply_attach },
+	{ "dist-rule.detach",		dist_rule_apply_detach },
 	{ NULL,				NULL }
 };
 

@@ -577,6 +577,8 @@ typedef int (*cm_dist_rule_cb)(void *, const struct cm_dist_rule_info *);
 int	cm_dist_rule_create(struct cm_ctx *, const struct cm_dist_rule_req *);
 int	cm_dist_rule_attach(struct cm_ctx *, const char *, const char *,
 	    const char *);
+int	cm_dist_rule_detach(struct cm_ctx *, const char *, const char *,
+	    const char *);
 int	cm_dist_rule_list(struct cm_ctx *, const char *, cm_dist_rule_cb,
 	    void *);
 
@@ -587,7 +589,8 @@ struct cm_publication_info {
 	const char	*kind;		/* crl, delta-crl, ca-cert, cert, cil */
 	const char	*ca;
 	const char	*target;	/* its name under the rule's URL */
-	const char	*state;		/* pending, delivered, failed */
+	const char	*state;		/* pending, delivered, failed,
+					   superseded, withdrawn */
 	int		 attempts;
 	time_t		 next_try;
 	const char	*last_error;	/* NULL: none */

@@ -341,33 +341,83 @@ out:
  * Attach a distribution rule to a CA or to a certificate procedure (one
  * of the two), as a policy change.
  */
-int
-cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
-    const char *procedure)
+/*
+ * The rule and the CA or certificate procedure (one of the two) of an
+ * attach or a detach (verb), by name.  Returns 0 with their rows' ids, or
+ * a CM_ERR_* naming what is missing.
+ */
+static int
+link_ids(struct cm_ctx *ctx, const char *verb, const char *rule,
+    const char *ca, const char *proc, int64_t *rid, int64_t *oid)
 {
-	struct change *ch = NULL;
-	int64_t id;
 	int rc;
 
-	if ((ca == NULL) == (procedure == NULL)) {
-		rc = cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
-		    "attach it to a CA or to a certificate procedure",
-		    cm_def(rule, ""));
+	if (rule == NULL || (ca == NULL) == (proc == NULL))
+		return cm_err(ctx, CM_ERR_INVAL, "distribution rule \"%s\": "
+		    "%s it %s a CA or %s a certificate procedure",
+		    cm_def(rule, ""), verb, strcmp(verb, "attach") == 0 ?
+		    "to" : "from", strcmp(verb, "attach") == 0 ? "to" : "from");
+	if ((rc = store_named(ctx, rid, "SELECT id FROM dist_rules WHERE "
+	    "name = ?", "distribution rule", rule)) != 0)
+		return rc;
+	return ca != NULL ? ca_lookup(ctx, ca, oid) : store_named(ctx, oid,
+	    "SELECT id FROM procedures WHERE name = ?", "certificate procedure",
+	    proc);
+}
+
+/* link_ids() of an attach or detach change. */
+static int
+change_link(struct cm_ctx *ctx, const struct change *ch, const char *verb,
+    const char **name, const char **ca, const char **proc, int64_t *rid,
+    int64_t *oid)
+{
+	*name = change_get(ch, "name");
+	*ca = change_get(ch, "ca");
+	*proc = change_get(ch, "procedure");
+	return link_ids(ctx, verb, *name, *ca, *proc, rid, oid);
+}
+
+/* Whether the rule is attached to the CA or procedure: 0 or NOTFOUND. */
+static int
+link_exists(struct cm_ctx *ctx, int64_t rid, int64_t oid, int is_ca)
+{
+	int64_t dummy;
+
+	return store_int(ctx, &dummy, "SELECT rule_id FROM dist_attach WHERE "
+	    "rule_id = ?1 AND ca_id IS ?2 AND procedure_id IS ?3", "ijj", rid,
+	    is_ca ? oid : 0, is_ca ? 0 : oid);
+}
+
+static int
+not_linked(struct cm_ctx *ctx, const char *rule, const char *ca,
+    const char *proc)
+{
+	return cm_err(ctx, CM_ERR_NOTFOUND, "distribution rule \"%s\" is not "
+	    "attached to %s \"%s\"", rule, ca != NULL ? "CA" :
+	    "certificate procedure", ca != NULL ? ca : proc);
+}
+
+/* An attach or a detach (type), as a policy change. */
+static int
+rule_link(struct cm_ctx *ctx, const char *type, const char *rule,
+    const char *ca, const char *proc)
+{
+	struct change *ch = NULL;
+	int64_t rid, oid;
+	int rc;
+
+	if ((rc = link_ids(ctx, type + 10, rule, ca, proc, &rid, &oid)) != 0)
+		goto out;
+	if (strcmp(type, "dist-rule.detach") == 0 &&
+	    (rc = link_exists(ctx, rid, oid, ca != NULL)) != 0) {
+		if (rc == CM_ERR_NOTFOUND)
+			rc = not_linked(ctx, rule, ca, proc);
 		goto out;
 	}
-	if ((rc = store_named(ctx, &id, "SELECT id FROM dist_rules WHERE "
-	    "name = ?", "distribution rule", cm_def(rule, ""))) != 0)
-		goto out;
-	rc = ca != NULL ? ca_lookup(ctx, ca, &id) : store_named(ctx, &id,
-	    "SELECT id FROM procedures WHERE name = ?", "certificate procedure",
-	    procedure);
-	if (rc != 0)
-		goto out;
-	if ((ch = change_new("dist-rule.attach")) == NULL ||
+	if ((ch = change_new(type)) == NULL ||
 	    change_set(ch, "name", rule) != 0 ||
 	    (ca != NULL && change_set(ch, "ca", ca) != 0) ||
-	    (procedure != NULL && change_set(ch, "procedure", procedure) !=
-	    0)) {
+	    (proc != NULL && change_set(ch, "procedure", proc) != 0)) {
 		rc = CM_ERR_NOMEM;
 		goto out;
 	}
@@ -376,7 +426,14 @@ cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
 	return rc;
 out:
 	change_free(ch);
-	return audit_done(ctx, rc, "dist-rule.attach", cm_def(rule, ""));
+	return audit_done(ctx, rc, type, cm_def(rule, ""));
+}
+
+int
+cm_dist_rule_attach(struct cm_ctx *ctx, const char *rule, const char *ca,
+    const char *procedure)
+{
+	return rule_link(ctx, "dist-rule.attach", rule, ca, procedure);
 }
 
 /*
@@ -438,26 +495,14 @@ clash_cb(void *arg, struct store_row *row)
 int
 dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 {
-	const char *name = change_get(ch, "name");
-	const char *ca = change_get(ch, "ca"), *proc = change_get(ch,
-	    "procedure");
-	int64_t rid, oid, dummy;
+	const char *name, *ca, *proc;
+	int64_t rid, oid;
 	int rc;
 
-	if (name == NULL || (ca == NULL) == (proc == NULL))
-		return cm_err(ctx, CM_ERR_INVAL, "dist-rule.attach: a rule and "
-		    "a CA or a certificate procedure");
-	if ((rc = store_named(ctx, &rid, "SELECT id FROM dist_rules WHERE "
-	    "name = ?", "distribution rule", name)) != 0)
+	if ((rc = change_link(ctx, ch, "attach", &name, &ca, &proc, &rid,
+	    &oid)) != 0)
 		return rc;
-	rc = ca != NULL ? ca_lookup(ctx, ca, &oid) : store_named(ctx, &oid,
-	    "SELECT id FROM procedures WHERE name = ?", "certificate procedure",
-	    proc);
-	if (rc != 0)
-		return rc;
-	rc = store_int(ctx, &dummy, "SELECT rule_id FROM dist_attach WHERE "
-	    "rule_id = ?1 AND ca_id IS ?2 AND procedure_id IS ?3", "ijj", rid,
-	    ca != NULL ? oid : 0, proc != NULL ? oid : 0);
+	rc = link_exists(ctx, rid, oid, ca != NULL);
 	if (rc == 0)
 		return cm_err(ctx, CM_ERR_EXISTS, "distribution rule \"%s\" is "
 		    "attached to %s \"%s\" already", name, ca != NULL ? "CA" :
@@ -488,6 +533,45 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 	if (rc == 0 && ca != NULL)
 		rc = enqueue_latest(ctx, oid, ca);
 	return rc;
+}
+
+/*
+ * Detach a distribution rule from a CA or a certificate procedure, as a
+ * policy change.  What the rule had not delivered and no other attachment
+ * of it covers is withdrawn from the queue.
+ */
+int
+cm_dist_rule_detach(struct cm_ctx *ctx, const char *rule, const char *ca,
+    const char *procedure)
+{
+	return rule_link(ctx, "dist-rule.detach", rule, ca, procedure);
+}
+
+/* Apply dist-rule.detach. */
+int
+dist_rule_apply_detach(struct cm_ctx *ctx, const struct change *ch)
+{
+	const char *name, *ca, *proc;
+	int64_t rid, oid;
+	int rc;
+
+	if ((rc = change_link(ctx, ch, "detach", &name, &ca, &proc, &rid,
+	    &oid)) != 0)
+		return rc;
+	if ((rc = store_exec(ctx, "DELETE FROM dist_attach WHERE rule_id = ?1 "
+	    "AND ca_id IS ?2 AND procedure_id IS ?3", "ijj", rid, ca != NULL ?
+	    oid : 0, proc != NULL ? oid : 0)) != 0)
+		return rc;
+	if (store_changes(ctx) != 1)
+		return not_linked(ctx, name, ca, proc);
+	/* What no attachment of the rule covers any more does not go. */
+	return store_exec(ctx, "UPDATE publications SET state = 'withdrawn' "
+	    "WHERE rule_id = ?1 AND state IN ('pending', 'failed') AND NOT "
+	    "EXISTS (SELECT 1 FROM dist_attach a WHERE a.rule_id = ?1 AND "
+	    "a.ca_id = publications.ca_id) AND NOT (kind = 'cert' AND EXISTS "
+	    "(SELECT 1 FROM dist_attach a JOIN certs c ON c.procedure_id = "
+	    "a.procedure_id WHERE a.rule_id = ?1 AND c.id = "
+	    "publications.cert_id))", "i", rid);
 }
 
 struct list_arg {
@@ -675,9 +759,11 @@ cm_publication_list(struct cm_ctx *ctx, const char *state, const char *rule,
 
 	if (state != NULL && strcmp(state, "pending") != 0 &&
 	    strcmp(state, "delivered") != 0 && strcmp(state, "failed") != 0 &&
-	    strcmp(state, "superseded") != 0)
+	    strcmp(state, "superseded") != 0 &&
+	    strcmp(state, "withdrawn") != 0)
 		return cm_err(ctx, CM_ERR_INVAL, "publication state \"%s\": "
-		    "pending, delivered, failed or superseded", state);
+		    "pending, delivered, failed, superseded or withdrawn",
+		    state);
 	if (rule != NULL && (rc = store_named(ctx, &id, "SELECT id FROM "
 	    "dist_rules WHERE name = ?", "distribution rule", rule)) != 0)
 		return rc;

@@ -386,6 +386,7 @@ void		 crl_sched_free(struct cm_ctx *);
 /* dist.c */
 int		 dist_rule_apply_create(struct cm_ctx *, const struct change *);
 int		 dist_rule_apply_attach(struct cm_ctx *, const struct change *);
+int		 dist_rule_apply_detach(struct cm_ctx *, const struct change *);
 int		 dist_enqueue_crl(struct cm_ctx *, int64_t, const char *, int,
 		    int64_t);
 int		 dist_enqueue_cert(struct cm_ctx *, int64_t, int64_t, int64_t,

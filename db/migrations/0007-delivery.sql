@@ -22,8 +22,9 @@ CREATE TABLE cils (
 ) STRICT;
 
 -- The queue again, with two more states: superseded (a newer CRL or CIL
--- of the same rule and CA took its place before it went out) and the
--- number of a CRL or CIL in one column.  The CA certificate's item names
+-- of the same rule and CA took its place before it went out) and
+-- withdrawn (the rule was detached before it went out); and the number of
+-- a CRL or CIL in one column.  The CA certificate's item names
 -- the certificate's row, so a new CA certificate is a new item.
 CREATE TABLE publications_new (
 	id		INTEGER PRIMARY KEY,
@@ -35,7 +36,7 @@ CREATE TABLE publications_new (
 	cert_id		INTEGER REFERENCES certs(id),
 	target		TEXT NOT NULL,
 	state		TEXT NOT NULL CHECK (state IN ('pending', 'delivered',
-			    'failed', 'superseded')),
+			    'failed', 'superseded', 'withdrawn')),
 	attempts	INTEGER NOT NULL DEFAULT 0,
 	next_try	INTEGER NOT NULL,
 	last_error	TEXT,

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TAB=$(printf '\t')
-plan 57
+plan 67
 
 pki_basic
 cp "$CM_DB" "$T/before-rules.db"
@@ -158,4 +158,28 @@ like "the imported rule is there, attached" "$(cat "$T/out")" \
 is "the sealed password came along" \
     "$(sqlv "$T/before-rules.db" "SELECT hex(basic_password) FROM dist_rules WHERE name = 'ocsp-feed'")" \
     "$(sqlv "$CM_DB" "SELECT hex(basic_password) FROM dist_rules WHERE name = 'ocsp-feed'")"
+
+# --- detach ------------------------------------------------------------------------
+
+check_refused 5 'distribution rule "web" is not attached to CA "Root"' \
+    "detach from a CA it is not attached to" \
+    cm dist-rule detach web --ca Root
+check_fail 2 'dist-rule detach NAME' "detach needs a CA or a procedure" \
+    cm dist-rule detach web
+check "detach the rule from its CA" cm dist-rule detach web --ca Sub
+run cm dist-rule show web
+unlike "dist-rule show: no longer attached" "$(cat "$T/out")" 'Attached:'
+is "what it had not delivered is withdrawn" "$(sqlv "$CM_DB" "SELECT \
+    group_concat(p.state) FROM publications p JOIN dist_rules r ON r.id = \
+    p.rule_id WHERE r.name = 'web'")" "withdrawn,withdrawn,withdrawn"
+run cm publish status
+like "publish status counts it" "$(line_for web "$T/out")" \
+    "pending 0${TAB}.*withdrawn 3"
+must cm crl issue --ca Sub -o /dev/null
+is "a CRL issued now is not enqueued for it" "$(sqlv "$CM_DB" "SELECT \
+    count(*) FROM publications p JOIN dist_rules r ON r.id = p.rule_id \
+    WHERE r.name = 'web' AND p.state = 'pending'")" 0
+run cm audit list --action dist-rule.detach
+like "the detach is in the audit log" "$(cat "$T/out")" 'dist-rule.detach'
+check "audit verify after the detach" cm audit verify
 done_testing

@@ -931,7 +931,7 @@ dists_fetch(struct tui *t, struct tui_view *v, const struct tui_row *after,
 /* Counts of a rule's queue, by state, for its detail. */
 struct dist_counts {
 	const char	*rule;
-	long		 n[4];
+	long		 n[5];
 	char		 error[300];
 };
 
@@ -939,12 +939,12 @@ static int
 dist_count(void *arg, const struct cm_publication_info *pi)
 {
 	static const char *const states[] = {
-		"pending", "delivered", "failed", "superseded"
+		"pending", "delivered", "failed", "superseded", "withdrawn"
 	};
 	struct dist_counts *c = arg;
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (strcmp(pi->state, states[i]) == 0)
 			c->n[i]++;
 	if (pi->last_error != NULL && strcmp(pi->state, "delivered") != 0 &&
@@ -989,7 +989,8 @@ dists_detail(struct tui *t, struct tui_view *v, const struct tui_row *r,
 	    dist_count, &c)) != 0)
 		return rc;
 	tui_text_add(text, "Queue:              pending %ld, delivered %ld, "
-	    "failed %ld, superseded %ld", c.n[0], c.n[1], c.n[2], c.n[3]);
+	    "failed %ld, superseded %ld, withdrawn %ld", c.n[0], c.n[1],
+	    c.n[2], c.n[3], c.n[4]);
 	if (c.error[0] != '\0')
 		tui_text_add(text, "Last error:         %s", c.error);
 	return 0;
@@ -1100,9 +1101,17 @@ dist_attach_fn(struct cm_ctx *ctx, const void *arg)
 	return cm_dist_rule_attach(ctx, a[0], a[1], a[2]);
 }
 
-/* Attach the rule to a CA or to a certificate procedure. */
+static int
+dist_detach_fn(struct cm_ctx *ctx, const void *arg)
+{
+	const char * const *a = arg;
+
+	return cm_dist_rule_detach(ctx, a[0], a[1], a[2]);
+}
+
+/* Attach the rule to, or detach it from, a CA or a procedure. */
 static void
-dist_attach(struct tui *t, struct tui_view *v, const struct tui_row *r)
+dist_link(struct tui *t, const struct tui_row *r, int detach)
 {
 	struct tui_field f[3];
 	struct tui_cmd cmd;
@@ -1110,26 +1119,41 @@ dist_attach(struct tui *t, struct tui_view *v, const struct tui_row *r)
 	char title[300];
 
 	memset(f, 0, sizeof(f));
-	snprintf(title, sizeof(title), "Attach rule \"%.200s\" to one of:",
-	    r->key);
+	snprintf(title, sizeof(title), "%s rule \"%.200s\" %s one of:",
+	    detach ? "Detach" : "Attach", r->key, detach ? "from" : "to");
 	f[0].label = title;
 	f[0].kind = TUI_NOTE;
 	f[1].label = "CA";
 	f[1].help = "Its CRLs, CA certificate, CIL and certificates";
 	f[2].label = "Certificate procedure";
 	f[2].help = "The certificates issued under it";
-	while (tui_form(t, "Attach distribution rule", f, 3)) {
+	while (tui_form(t, detach ? "Detach distribution rule" :
+	    "Attach distribution rule", f, 3)) {
 		a[0] = r->key;
 		a[1] = f[1].value[0] != '\0' ? f[1].value : NULL;
 		a[2] = f[2].value[0] != '\0' ? f[2].value : NULL;
 		memset(&cmd, 0, sizeof(cmd));
-		tui_cmd_word(&cmd, "dist-rule attach");
+		tui_cmd_word(&cmd, detach ? "dist-rule detach" :
+		    "dist-rule attach");
 		tui_cmd_add(&cmd, NULL, r->key);
 		tui_cmd_add(&cmd, "--ca", a[1]);
 		tui_cmd_add(&cmd, "--procedure", a[2]);
-		if (awb_submit(t, dist_attach_fn, a, &cmd) >= 0)
+		if (awb_submit(t, detach ? dist_detach_fn : dist_attach_fn, a,
+		    &cmd) >= 0)
 			break;
 	}
+}
+
+static void
+dist_attach(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	dist_link(t, r, 0);
+}
+
+static void
+dist_detach(struct tui *t, struct tui_view *v, const struct tui_row *r)
+{
+	dist_link(t, r, 1);
 }
 
 static const struct tui_action dist_actions[] = {
@@ -1137,6 +1161,9 @@ static const struct tui_action dist_actions[] = {
 	    dist_new },
 	{ 'a', "a", "Attach", "attach the rule to a CA or a certificate "
 	    "procedure (a policy change)", 1, dist_attach },
+	{ 'd', "d", "Detach", "detach the rule from a CA or a certificate "
+	    "procedure; what it has not delivered is withdrawn", 1,
+	    dist_detach },
 	{ 0, NULL, NULL, NULL, 0, NULL }
 };
 

@@ -133,6 +133,7 @@ int	cmd_dist_rule_create(struct cli *, int, char **);
 int	cmd_dist_rule_list(struct cli *, int, char **);
 int	cmd_dist_rule_show(struct cli *, int, char **);
 int	cmd_dist_rule_attach(struct cli *, int, char **);
+int	cmd_dist_rule_detach(struct cli *, int, char **);
 int	cmd_publish_list(struct cli *, int, char **);
 int	cmd_publish_status(struct cli *, int, char **);
 int	cmd_publish_retry(struct cli *, int, char **);

@@ -93,8 +93,11 @@ const struct cli_cmd cli_cmds[] = {
 	{ "dist-rule", "show", cmd_dist_rule_show, "dist-rule show NAME", 1 },
 	{ "dist-rule", "attach", cmd_dist_rule_attach, "dist-rule attach NAME "
 	    "(--ca CA | --procedure PROCEDURE)", 1 },
+	{ "dist-rule", "detach", cmd_dist_rule_detach, "dist-rule detach NAME "
+	    "(--ca CA | --procedure PROCEDURE)", 1 },
 	{ "publish", "list", cmd_publish_list, "publish list [--state "
-	    "pending|delivered|failed|superseded] [--rule RULE]", 1 },
+	    "pending|delivered|failed|superseded|withdrawn] [--rule RULE]",
+	    1 },
 	{ "publish", "status", cmd_publish_status, "publish status", 1 },
 	{ "publish", "retry", cmd_publish_retry, "publish retry [ID]", 1 },
 	{ "card", "init", cmd_card_init, "card init --label LABEL [--card URI] "

@@ -1,5 +1,6 @@
 /*
- * cmd-dist.c: cmctl dist-rule create|list|show|attach.
+ * cmd-dist.c: cmctl dist-rule create|list|show|attach|detach, publish
+ * list|status|retry.
  */
 #include "config.h"
 
@@ -163,8 +164,9 @@ cmd_dist_rule_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-int
-cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
+/* dist-rule attach and detach: a rule and a CA or a procedure. */
+static int
+link(struct cli *cli, int argc, char **argv, int detach)
 {
 	static const struct option opts[] = {
 		{ "ca",		required_argument, NULL, O_CA },
@@ -172,6 +174,7 @@ cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *ca = NULL, *proc = NULL;
+	const char *verb = detach ? "detach" : "attach";
 	int ch, rc;
 
 	opterr = 0;
@@ -180,20 +183,34 @@ cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
 		case O_CA: ca = optarg; break;
 		case O_PROC: proc = optarg; break;
 		default:
-			return cli_usage_error("dist-rule attach: unknown "
-			    "option or missing argument \"%s\"",
+			return cli_usage_error("dist-rule %s: unknown "
+			    "option or missing argument \"%s\"", verb,
 			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1 || (ca == NULL) == (proc == NULL))
-		return cli_usage_error("dist-rule attach NAME (--ca CA | "
-		    "--procedure PROCEDURE)");
-	if ((rc = cm_dist_rule_attach(cli->ctx, argv[optind], ca, proc)) != 0)
+		return cli_usage_error("dist-rule %s NAME (--ca CA | "
+		    "--procedure PROCEDURE)", verb);
+	rc = detach ? cm_dist_rule_detach(cli->ctx, argv[optind], ca, proc) :
+	    cm_dist_rule_attach(cli->ctx, argv[optind], ca, proc);
+	if (rc != 0)
 		return cli_fail(cli, rc);
-	cli_info(cli, "distribution rule \"%s\" attached to %s \"%s\"",
-	    argv[optind], ca != NULL ? "CA" : "certificate procedure",
-	    ca != NULL ? ca : proc);
+	cli_info(cli, "distribution rule \"%s\" %sed %s %s \"%s\"",
+	    argv[optind], verb, detach ? "from" : "to", ca != NULL ? "CA" :
+	    "certificate procedure", ca != NULL ? ca : proc);
 	return 0;
+}
+
+int
+cmd_dist_rule_attach(struct cli *cli, int argc, char **argv)
+{
+	return link(cli, argc, argv, 0);
+}
+
+int
+cmd_dist_rule_detach(struct cli *cli, int argc, char **argv)
+{
+	return link(cli, argc, argv, 1);
 }
 
 static int
@@ -234,7 +251,8 @@ cmd_publish_list(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("publish list [--state "
-		    "pending|delivered|failed|superseded] [--rule RULE]");
+		    "pending|delivered|failed|superseded|withdrawn] [--rule "
+		    "RULE]");
 	if ((rc = cm_publication_list(cli->ctx, state, rule, pub_line,
 	    NULL)) != 0)
 		return cli_fail(cli, rc);
@@ -245,7 +263,7 @@ cmd_publish_list(struct cli *cli, int argc, char **argv)
 struct status {
 	struct {
 		char	rule[160];
-		long	n[4];
+		long	n[5];
 		char	error[300];
 	}	*v;
 	size_t	 n;
@@ -273,10 +291,11 @@ status_cb(void *arg, const struct cm_publication_info *pi)
 	}
 	s = strcmp(pi->state, "pending") == 0 ? 0 :
 	    strcmp(pi->state, "delivered") == 0 ? 1 :
-	    strcmp(pi->state, "failed") == 0 ? 2 : 3;
+	    strcmp(pi->state, "failed") == 0 ? 2 :
+	    strcmp(pi->state, "superseded") == 0 ? 3 : 4;
 	st->v[i].n[s]++;
 	/* The latest error of what has not gone. */
-	if (pi->last_error != NULL && s != 1 && s != 3)
+	if (pi->last_error != NULL && (s == 0 || s == 2))
 		snprintf(st->v[i].error, sizeof(st->v[i].error), "%s",
 		    pi->last_error);
 	return 0;
@@ -298,9 +317,10 @@ cmd_publish_status(struct cli *cli, int argc, char **argv)
 	}
 	for (i = 0; i < st.n; i++)
 		printf("%s\tpending %ld\tdelivered %ld\tfailed %ld\t"
-		    "superseded %ld\t%s\n", st.v[i].rule, st.v[i].n[0],
-		    st.v[i].n[1], st.v[i].n[2], st.v[i].n[3],
-		    st.v[i].error[0] != '\0' ? st.v[i].error : "-");
+		    "superseded %ld\twithdrawn %ld\t%s\n", st.v[i].rule,
+		    st.v[i].n[0], st.v[i].n[1], st.v[i].n[2], st.v[i].n[3],
+		    st.v[i].n[4], st.v[i].error[0] != '\0' ? st.v[i].error :
+		    "-");
 	free(st.v);
 	return 0;
 }
