@@ -188,8 +188,11 @@ txn_end(struct cm_ctx *ctx, int rc, const char *action, const char *object,
 		rc = append(ctx, action, object, "ok", detail);
 	if (rc == 0)
 		rc = store_commit(ctx);
-	if (rc != 0)
+	if (rc != 0) {
 		store_rollback(ctx);
+		/* What went wrong beside it went with it. */
+		ctx->warning[0] = '\0';
+	}
 	/* Objects made on tokens stay only with the change that made them. */
 	p11_undo_end(ctx, rc != 0);
 	return rc;

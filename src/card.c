@@ -616,8 +616,9 @@ card_record(struct cm_ctx *ctx, struct card *c, int64_t token_id,
 	if (rc == 0 && c->old_token != 0) {
 		dl = strlen(detail);
 		snprintf(detail + dl, len - dl, ", replacing token %lld (%s, "
-		    "%zu certificates revoked)", (long long)c->old_token,
-		    cm_reason_name(c->reason), n);
+		    "%zu certificates revoked)%s%s", (long long)c->old_token,
+		    cm_reason_name(c->reason), n, ctx->warning[0] != '\0' ?
+		    "; " : "", ctx->warning);
 	}
 	return rc;
 }
@@ -764,6 +765,8 @@ cm_card_personalize(struct cm_ctx *ctx, const struct cm_card_req *req,
 		}
 		c.replaces = old.id;
 		c.old_token = old.token;
+		/* The CA keys of its delta CRLs: asked now, not under lock. */
+		crl_revoke_prepare(ctx, 0, old.token);
 		if ((c.reason = cm_reason_parse(cm_def(req->reason,
 		    "superseded"))) < 0 || c.reason ==
 		    CM_REASON_CERTIFICATE_HOLD) {

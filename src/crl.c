@@ -850,14 +850,60 @@ names_free(struct names *a)
 }
 
 /*
+ * Before the transaction of a revocation (of the certificates of CA ca_id
+ * or of token token_id; 0: any): open the signers of the CAs that will
+ * issue a delta CRL on it, so that no passphrase or PIN is asked for
+ * while the CMDB is locked.  What cannot be opened is left: the CRL is
+ * then not issued, with a warning.
+ */
+void
+crl_revoke_prepare(struct cm_ctx *ctx, int64_t ca_id, int64_t token_id)
+{
+	struct names a = { NULL, 0 };
+	struct signer *s;
+	X509 *cert;
+	char name[160];
+	int64_t id, key_id;
+	size_t i;
+
+	if (store_query(ctx, "SELECT c.name FROM cas c WHERE c.revoke_delta = "
+	    "1 AND c.state = 'active' AND (?1 = 0 OR c.id = ?1) AND (?2 = 0 OR "
+	    "c.id IN (SELECT ca_id FROM certs WHERE token_id = ?2)) ORDER BY "
+	    "c.id", names_cb, &a, "ii", ca_id, token_id) != 0) {
+		names_free(&a);
+		return;
+	}
+	for (i = 0; i < a.n; i++) {
+		cert = NULL;
+		if (ca_lookup(ctx, a.v[i], &id) == 0 && ca_load(ctx, id, &cert,
+		    &key_id, name, sizeof(name)) == 0)
+			(void)signer_get(ctx, key_id, &s);
+		X509_free(cert);
+	}
+	names_free(&a);
+}
+
+/* A CRL on revocation that was not issued: the warning says which. */
+static void
+revoke_warn(struct cm_ctx *ctx, const char *ca, int delta)
+{
+	size_t n = strlen(ctx->warning);
+
+	snprintf(ctx->warning + n, sizeof(ctx->warning) - n, "%sthe %s CRL of "
+	    "CA \"%s\" on revocation was not issued: %.300s", n > 0 ? "; " :
+	    "", delta ? "delta" : "full", ca, ctx->errmsg);
+}
+
+/*
  * Inside the transaction of a revocation, a hold or a release: every CA
  * set to issue a delta CRL on revocation whose revocation status changed
  * since its latest CRL issues one now, in the same transaction (a full
  * CRL while it has none to be the base), with its publications and its
- * own audit record.  A CRL that cannot be signed (its key not at hand)
- * does not stop the revocation: its error becomes the context's warning,
- * and cm-da's schedule issues the CRL.  Returns 0, or the CMDB's error,
- * which ends the transaction.
+ * own audit record, each under a savepoint.  A CRL that cannot be issued
+ * (its key not opened by crl_revoke_prepare(), a damaged row) does not
+ * stop the revocation: its error goes into the context's warning, and
+ * cm-da's schedule issues the CRL.  Returns 0, or the error of a
+ * savepoint, which ends the transaction.
  */
 int
 crl_revoke_deltas(struct cm_ctx *ctx)
@@ -868,7 +914,7 @@ crl_revoke_deltas(struct cm_ctx *ctx)
 	char name[160], detail[160];
 	int64_t id, key_id, num, entries, full;
 	size_t i;
-	int rc, r = 0;
+	int rc, r;
 
 	ctx->warning[0] = '\0';
 	if ((rc = store_query(ctx, "SELECT c.name FROM cas c WHERE "
@@ -880,15 +926,21 @@ crl_revoke_deltas(struct cm_ctx *ctx)
 		names_free(&a);
 		return rc;
 	}
-	for (i = 0; i < a.n && r == 0; i++) {
+	for (i = 0; i < a.n && rc == 0; i++) {
+		if ((rc = store_exec(ctx, "SAVEPOINT revoke_delta", NULL)) != 0)
+			break;
 		cert = NULL;
 		full = 0;
+		/* Only a signer opened before the lock: no prompt here. */
 		if ((r = ca_lookup(ctx, a.v[i], &id)) == 0 &&
 		    (r = store_int(ctx, &full, "SELECT count(*) FROM crls "
 		    "WHERE ca_id = ? AND delta = 0", "i", id)) == 0 &&
 		    (r = ca_load(ctx, id, &cert, &key_id, name,
 		    sizeof(name))) == 0 &&
-		    (r = signer_get(ctx, key_id, &s)) == 0)
+		    (r = signer_open(ctx, key_id, &s)) == CM_ERR_NOTFOUND)
+			r = cm_err(ctx, CM_ERR_DENIED, "the CA key was not "
+			    "opened (no passphrase or PIN at hand)");
+		if (r == 0)
 			r = crl_issue_txn(ctx, id, a.v[i], cert, s, name,
 			    full > 0, &num, &entries);
 		X509_free(cert);
@@ -897,16 +949,19 @@ crl_revoke_deltas(struct cm_ctx *ctx)
 			    "entries, on revocation", full > 0 ? "delta" :
 			    "full", (long long)num, (long long)entries);
 			r = audit_append(ctx, "crl.issue", a.v[i], detail);
-		} else if (r != CM_ERR_DB && r != CM_ERR_NOMEM &&
-		    r != CM_ERR_BUSY) {
-			snprintf(ctx->warning, sizeof(ctx->warning), "the %s "
-			    "CRL on revocation was not issued: %.900s",
-			    full > 0 ? "delta" : "full", ctx->errmsg);
-			r = 0;
+		}
+		if (r == 0)
+			rc = store_exec(ctx, "RELEASE revoke_delta", NULL);
+		else {
+			revoke_warn(ctx, a.v[i], full > 0);
+			if ((rc = store_exec(ctx, "ROLLBACK TO revoke_delta",
+			    NULL)) == 0)
+				rc = store_exec(ctx, "RELEASE revoke_delta",
+				    NULL);
 		}
 	}
 	names_free(&a);
-	return r;
+	return rc;
 }
 
 /* A CRL or CIL of the schedule that failed: when to try it again. */

@@ -179,6 +179,7 @@ EVP_PKEY	*key_new(const char *);
 
 /* signer.c */
 int		 signer_get(struct cm_ctx *, int64_t, struct signer **);
+int		 signer_open(struct cm_ctx *, int64_t, struct signer **);
 void		 signer_free_all(struct cm_ctx *);
 int		 signer_sign_cert(struct cm_ctx *, struct signer *, X509 *,
 		    const char *);
@@ -380,6 +381,7 @@ int		 officer_apply_disable(struct cm_ctx *, const struct change *);
 int		 officer_apply_modify(struct cm_ctx *, const struct change *);
 
 /* crl.c */
+void		 crl_revoke_prepare(struct cm_ctx *, int64_t, int64_t);
 int		 crl_revoke_deltas(struct cm_ctx *);
 void		 crl_sched_free(struct cm_ctx *);
 

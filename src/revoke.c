@@ -189,7 +189,7 @@ int
 cm_cert_revoke(struct cm_ctx *ctx, const struct cm_revoke_req *req)
 {
 	struct find_arg a;
-	char norm[130], detail[128];
+	char norm[130], detail[CM_ERRMSG_MAX];
 	time_t when = time(NULL);
 	int reason, rc;
 
@@ -230,15 +230,17 @@ cm_cert_revoke(struct cm_ctx *ctx, const struct cm_revoke_req *req)
 		    "hold", norm);
 		goto out;
 	}
+	/* The CA keys of its delta CRL: asked now, not under the lock. */
+	crl_revoke_prepare(ctx, a.ca_id, 0);
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	rc = revoke_cert_row(ctx, a.id, reason, when);
 	/* The delta CRL on revocation commits with it. */
 	if (rc == 0)
 		rc = crl_revoke_deltas(ctx);
-	snprintf(detail, sizeof(detail), "reason %s%s", cm_reason_name(reason),
-	    ctx->warning[0] != '\0' ? "; the CRL on revocation was not "
-	    "issued" : "");
+	snprintf(detail, sizeof(detail), "reason %s%s%.900s",
+	    cm_reason_name(reason), ctx->warning[0] != '\0' ? "; " : "",
+	    ctx->warning);
 	rc = txn_end(ctx, rc, reason == CM_REASON_CERTIFICATE_HOLD ?
 	    "cert.hold" : "cert.revoke", norm, detail);
 out:
@@ -253,7 +255,7 @@ int
 cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 {
 	struct find_arg a;
-	char norm[130];
+	char norm[130], detail[CM_ERRMSG_MAX];
 	int64_t ev;
 	int rc;
 
@@ -265,6 +267,7 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 		    "hold: only a hold can be released", norm, a.status);
 		goto out;
 	}
+	crl_revoke_prepare(ctx, a.ca_id, 0);
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
 	/* Only a hold is lifted, even if a revocation committed meanwhile. */
@@ -279,7 +282,9 @@ cm_cert_release(struct cm_ctx *ctx, const char *serial, const char *ca)
 		    "id = ?", "i", a.id);
 	if (rc == 0)
 		rc = crl_revoke_deltas(ctx);
-	rc = txn_end(ctx, rc, "cert.release", norm, "hold lifted");
+	snprintf(detail, sizeof(detail), "hold lifted%s%.900s",
+	    ctx->warning[0] != '\0' ? "; " : "", ctx->warning);
+	rc = txn_end(ctx, rc, "cert.release", norm, detail);
 out:
 	return audit_done(ctx, rc, "cert.release", serial);
 }

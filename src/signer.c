@@ -56,6 +56,21 @@ signer_cb(void *arg, struct store_row *row)
 	return 1;
 }
 
+/* The signer for key id if it is open already: 0, or CM_ERR_NOTFOUND. */
+int
+signer_open(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
+{
+	struct signer *s;
+
+	for (s = ctx->signers; s != NULL; s = s->next)
+		if (s->key_id == key_id) {
+			*out = s;
+			return 0;
+		}
+	*out = NULL;
+	return CM_ERR_NOTFOUND;
+}
+
 /*
  * The signer for key id, opened on first use: a soft key is decrypted
  * from the key store; a token key is found on its token (the user PIN is
@@ -71,12 +86,8 @@ signer_get(struct cm_ctx *ctx, int64_t key_id, struct signer **out)
 	char pfx[180];
 	int rc;
 
-	*out = NULL;
-	for (s = ctx->signers; s != NULL; s = s->next)
-		if (s->key_id == key_id) {
-			*out = s;
-			return 0;
-		}
+	if (signer_open(ctx, key_id, out) == 0)
+		return 0;
 	memset(&r, 0, sizeof(r));
 	rc = store_query(ctx, "SELECT name, state, device, private, spki FROM "
 	    "keys WHERE id = ?", signer_cb, &r, "i", key_id);

@@ -944,7 +944,7 @@ cm_token_page(struct cm_ctx *ctx, const struct cm_page *pg, cm_token_cb cb,
 int
 cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 {
-	char object[32], detail[128];
+	char object[32], detail[CM_ERRMSG_MAX];
 	int64_t dummy;
 	size_t n = 0;
 	int r, rc;
@@ -961,6 +961,8 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 		    reason == NULL ? "" : reason);
 		goto out;
 	}
+	/* The CA keys of its delta CRLs: asked now, not under the lock. */
+	crl_revoke_prepare(ctx, 0, id);
 	/* The token's state is read under the write lock, where it holds. */
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
@@ -976,9 +978,9 @@ cm_token_revoke(struct cm_ctx *ctx, int64_t id, const char *reason)
 		rc = token_revoke_rows(ctx, id, r, &n);
 	if (rc == 0)
 		rc = crl_revoke_deltas(ctx);
-	snprintf(detail, sizeof(detail), "reason %s, %zu certificates%s",
-	    cm_reason_name(r), n, ctx->warning[0] != '\0' ? "; the CRL on "
-	    "revocation was not issued" : "");
+	snprintf(detail, sizeof(detail), "reason %s, %zu certificates%s%.900s",
+	    cm_reason_name(r), n, ctx->warning[0] != '\0' ? "; " : "",
+	    ctx->warning);
 	rc = txn_end(ctx, rc, "token.revoke", object, detail);
 out:
 	return audit_done(ctx, rc, "token.revoke", object);

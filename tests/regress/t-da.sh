@@ -340,10 +340,10 @@ sink_stop
 run sh -c "'$CMCTL' revoke '$S2' -r superseded </dev/null"
 is "revoked without the key store's passphrase: exit 0" "$RC" 0
 like "... and a warning that the delta CRL was not issued" "$(cat "$T/err")" \
-    'cmctl: warning: the delta CRL on revocation was not issued'
+    'cmctl: warning: the delta CRL of CA "Sub" on revocation was not issued'
 like "... which the revocation's audit record says" "$(sqlv "$CM_DB" \
     "SELECT detail FROM audit WHERE action = 'cert.revoke' ORDER BY seq \
-    DESC LIMIT 1")" 'the CRL on revocation was not issued'
+    DESC LIMIT 1")" 'CRL of CA "Sub" on revocation was not issued: .*opened'
 mkroot Fresh ec:p256 --crl-interval 6s
 must cm dist-rule attach web --ca Fresh
 "$CMDA" --pin-file "$PIN" >"$T/daemon.out" 2>&1 &

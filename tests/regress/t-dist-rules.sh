@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TAB=$(printf '\t')
-plan 67
+plan 69
 
 pki_basic
 cp "$CM_DB" "$T/before-rules.db"
@@ -179,6 +179,12 @@ must cm crl issue --ca Sub -o /dev/null
 is "a CRL issued now is not enqueued for it" "$(sqlv "$CM_DB" "SELECT \
     count(*) FROM publications p JOIN dist_rules r ON r.id = p.rule_id \
     WHERE r.name = 'web' AND p.state = 'pending'")" 0
+check "attach it again" cm dist-rule attach web --ca Sub
+is "what the detach withdrew goes after all, with the CRL issued since" \
+    "$(sqlv "$CM_DB" "SELECT group_concat(w) FROM (SELECT p.kind || ' ' || \
+    p.state AS w FROM publications p JOIN dist_rules r ON r.id = \
+    p.rule_id WHERE r.name = 'web' ORDER BY p.id)")" \
+    "ca-cert pending,crl pending,delta-crl pending,crl pending"
 run cm audit list --action dist-rule.detach
 like "the detach is in the audit log" "$(cat "$T/out")" 'dist-rule.detach'
 check "audit verify after the detach" cm audit verify
