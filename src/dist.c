@@ -531,11 +531,12 @@ dist_rule_apply_attach(struct cm_ctx *ctx, const struct change *ch)
 	/* Attached again: what a detach withdrew goes after all. */
 	if (rc == 0)
 		rc = store_exec(ctx, "UPDATE publications SET state = "
-		    "'pending', attempts = 0, next_try = ?3, last_error = NULL "
-		    "WHERE rule_id = ?1 AND state = 'withdrawn' AND (ca_id = ?2 "
-		    "OR (kind = 'cert' AND cert_id IN (SELECT id FROM certs "
-		    "WHERE procedure_id = ?4)))", "ijij", rid, ca != NULL ? oid :
-		    0, (int64_t)time(NULL), proc != NULL ? oid : 0);
+		    "'pending', attempts = 0, next_try = ?3, last_error = "
+		    "NULL WHERE rule_id = ?1 AND state = 'withdrawn' AND "
+		    "(ca_id = ?2 OR (kind = 'cert' AND cert_id IN (SELECT id "
+		    "FROM certs WHERE procedure_id = ?4)))", "ijij", rid,
+		    ca != NULL ? oid : 0, (int64_t)time(NULL), proc != NULL ?
+		    oid : 0);
 	if (rc == 0 && ca != NULL)
 		rc = dist_enqueue_ca_cert(ctx, rid, oid, ca);
 	if (rc == 0 && ca != NULL)
