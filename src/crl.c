@@ -425,6 +425,45 @@ interval_cb(void *arg, struct store_row *row)
 }
 
 /*
+ * The CA named ca, its certificate (caller frees) and its signer: opened,
+ * asking for a passphrase or PIN if need be, or with open_only only if it
+ * is open already (CM_ERR_DENIED otherwise).  name receives the CA's
+ * name for messages.
+ */
+static int
+ca_signer(struct cm_ctx *ctx, const char *ca, int open_only, int64_t *ca_id,
+    X509 **cert, struct signer **s, char *name, size_t namelen)
+{
+	int64_t key_id;
+	int rc;
+
+	*cert = NULL;
+	if ((rc = ca_lookup(ctx, ca, ca_id)) != 0 ||
+	    (rc = ca_load(ctx, *ca_id, cert, &key_id, name, namelen)) != 0)
+		return rc;
+	if (!open_only)
+		return signer_get(ctx, key_id, s);
+	if (signer_open(ctx, key_id, s) != 0)
+		return cm_err(ctx, CM_ERR_DENIED, "the CA key was not opened "
+		    "(no passphrase or PIN at hand)");
+	return 0;
+}
+
+/* Under the write lock: the CA still signs (active, its key not gone). */
+static int
+ca_active(struct cm_ctx *ctx, int64_t ca_id, const char *ca)
+{
+	int64_t still;
+
+	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
+	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
+	    "!= 'removed'", "i", ca_id) != 0)
+		return cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer "
+		    "active or its key was removed", ca);
+	return 0;
+}
+
+/*
  * Inside a transaction: build, sign and record a full or delta CRL of CA
  * ca_id (certificate cert, signer s) and enqueue its publications.
  * Nothing is written before the CRL is signed, so a failure short of the
@@ -441,7 +480,7 @@ crl_issue_txn(struct cm_ctx *ctx, int64_t ca_id, const char *ca, X509 *cert,
 	struct interval_arg iv = { 0, 0 };
 	unsigned char *der = NULL;
 	char counter[32];
-	int64_t still, event;
+	int64_t event;
 	time_t now = time(NULL);
 	int len = 0, rc;
 
@@ -458,13 +497,8 @@ crl_issue_txn(struct cm_ctx *ctx, int64_t ca_id, const char *ca, X509 *cert,
 		    "(its delta interval is 0)", ca);
 		goto out;
 	}
-	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
-	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
-	    "!= 'removed'", "i", ca_id) != 0) {
-		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "
-		    "or its key was removed", ca);
+	if ((rc = ca_active(ctx, ca_id, ca)) != 0)
 		goto out;
-	}
 	snprintf(counter, sizeof(counter), "crl %lld", (long long)ca_id);
 	rc = store_int(ctx, num, "SELECT value FROM counters WHERE name = ?",
 	    "t", counter);
@@ -564,13 +598,12 @@ cm_crl_issue(struct cm_ctx *ctx, const char *ca, int delta, int64_t *number)
 	struct signer *s;
 	X509 *cert = NULL;
 	char name[160], detail[160];
-	int64_t ca_id, key_id, num = 0, entries = 0;
+	int64_t ca_id, num = 0, entries = 0;
 	int rc;
 
 	*number = 0;
-	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0 ||
-	    (rc = ca_load(ctx, ca_id, &cert, &key_id, name, sizeof(name))) != 0 ||
-	    (rc = signer_get(ctx, key_id, &s)) != 0)
+	if ((rc = ca_signer(ctx, ca, 0, &ca_id, &cert, &s, name,
+	    sizeof(name))) != 0)
 		goto out;
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
@@ -610,14 +643,35 @@ crl_list_cb(void *arg, struct store_row *row)
 }
 
 /*
- * Call cb for the CRLs of a CA, oldest first; with number > 0 only that
- * one, with number -1 only the latest.  An unknown number is
- * CM_ERR_NOTFOUND.
+ * Call cb for the CRLs (or with cil, the CILs) of a CA, oldest first; with
+ * number > 0 only that one, with number -1 only the latest.  An unknown
+ * number is CM_ERR_NOTFOUND.  CILs come as CRLs would, full, with entries
+ * counting their serials.  The store caches statements by their text's
+ * address: each is a literal, one for each kind.
  */
-int
-cm_crl_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
-    void *arg)
+static int
+lists(struct cm_ctx *ctx, const char *ca, int cil, int64_t number,
+    cm_crl_cb cb, void *arg)
 {
+	static const char *const latest[] = {
+		"SELECT max(number) FROM crls WHERE ca_id = ? HAVING "
+		"count(*) > 0",
+		"SELECT max(number) FROM cils WHERE ca_id = ? HAVING "
+		"count(*) > 0"
+	};
+	static const char *const one[] = {
+		"SELECT id FROM crls WHERE ca_id = ? AND number = ?",
+		"SELECT id FROM cils WHERE ca_id = ? AND number = ?"
+	};
+	static const char *const all[] = {
+		"SELECT number, delta, coalesce(base_number, 0), "
+		"this_update, next_update, entries, der FROM crls WHERE "
+		"ca_id = ? AND (? = 0 OR number = ?) ORDER BY number",
+		"SELECT number, 0, 0, this_update, next_update, entries, der "
+		"FROM cils WHERE ca_id = ? AND (? = 0 OR number = ?) ORDER BY "
+		"number"
+	};
+	const char *what = cil ? "CIL" : "CRL";
 	struct crl_list_arg a = { cb, arg, ca };
 	int64_t ca_id, n;
 	int rc;
@@ -625,26 +679,29 @@ cm_crl_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
 	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0)
 		return rc;
 	if (number == -1) {
-		rc = store_int(ctx, &number, "SELECT max(number) FROM crls "
-		    "WHERE ca_id = ? HAVING count(*) > 0", "i", ca_id);
+		rc = store_int(ctx, &number, latest[cil], "i", ca_id);
 		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "CA \"%s\" has issued no CRL",
-			    ca);
+			return cm_err(ctx, rc, "CA \"%s\" has issued no %s",
+			    ca, what);
 		if (rc != 0)
 			return rc;
 	} else if (number > 0) {
-		rc = store_int(ctx, &n, "SELECT id FROM crls WHERE ca_id = ? AND "
-		    "number = ?", "ii", ca_id, number);
+		rc = store_int(ctx, &n, one[cil], "ii", ca_id, number);
 		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "CA \"%s\" has no CRL number "
-			    "%lld", ca, (long long)number);
+			return cm_err(ctx, rc, "CA \"%s\" has no %s number "
+			    "%lld", ca, what, (long long)number);
 		if (rc != 0)
 			return rc;
 	}
-	return store_query(ctx, "SELECT number, delta, coalesce(base_number, "
-	    "0), this_update, next_update, entries, der FROM crls WHERE "
-	    "ca_id = ? AND (? = 0 OR number = ?) ORDER BY number",
-	    crl_list_cb, &a, "iii", ca_id, number, number);
+	return store_query(ctx, all[cil], crl_list_cb, &a, "iii", ca_id,
+	    number, number);
+}
+
+int
+cm_crl_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
+    void *arg)
+{
+	return lists(ctx, ca, 0, number, cb, arg);
 }
 
 /* ------------------------------------------------------------ CILs */
@@ -688,24 +745,18 @@ cm_cil_issue(struct cm_ctx *ctx, const char *ca, int64_t *number)
 	X509 *cert = NULL;
 	unsigned char *t = NULL, *der = NULL;
 	char name[160], detail[96];
-	int64_t ca_id, key_id, still, num = 0, iv = 0;
+	int64_t ca_id, num = 0, iv = 0;
 	time_t now = time(NULL);
 	int tlen, len = 0, n = 0, rc;
 
 	*number = 0;
-	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0 ||
-	    (rc = ca_load(ctx, ca_id, &cert, &key_id, name,
-	    sizeof(name))) != 0 || (rc = signer_get(ctx, key_id, &s)) != 0)
+	if ((rc = ca_signer(ctx, ca, 0, &ca_id, &cert, &s, name,
+	    sizeof(name))) != 0)
 		goto out;
 	if ((rc = txn_begin(ctx)) != 0)
 		goto out;
-	if (store_int(ctx, &still, "SELECT c.id FROM cas c JOIN keys k ON "
-	    "k.id = c.key_id WHERE c.id = ? AND c.state = 'active' AND k.state "
-	    "!= 'removed'", "i", ca_id) != 0) {
-		rc = cm_err(ctx, CM_ERR_POLICY, "CA \"%s\" is no longer active "
-		    "or its key was removed", ca);
+	if ((rc = ca_active(ctx, ca_id, ca)) != 0)
 		goto end;
-	}
 	if ((rc = store_int(ctx, &num, "SELECT coalesce(max(number), 0) + 1 "
 	    "FROM cils WHERE ca_id = ?", "i", ca_id)) != 0 ||
 	    (rc = store_int(ctx, &iv, "SELECT crl_interval FROM cas WHERE "
@@ -767,56 +818,12 @@ out:
 	return audit_done(ctx, rc, "cil.issue", ca);
 }
 
-static int
-cil_list_cb(void *arg, struct store_row *row)
-{
-	struct crl_list_arg *a = arg;
-	struct cm_crl_info ci;
-
-	memset(&ci, 0, sizeof(ci));
-	ci.number = store_row_int(row, 0);
-	ci.ca = a->ca;
-	ci.this_update = (time_t)store_row_int(row, 1);
-	ci.next_update = (time_t)store_row_int(row, 2);
-	ci.entries = store_row_int(row, 3);
-	ci.der = store_row_blob(row, 4, &ci.der_len);
-	return a->cb(a->arg, &ci);
-}
-
-/*
- * Call cb for the CILs of a CA, as cm_crl_list() does for CRLs (entries
- * counts the serials).
- */
+/* Call cb for the CILs of a CA, as cm_crl_list() does for CRLs. */
 int
 cm_cil_list(struct cm_ctx *ctx, const char *ca, int64_t number, cm_crl_cb cb,
     void *arg)
 {
-	struct crl_list_arg a = { cb, arg, ca };
-	int64_t ca_id, n;
-	int rc;
-
-	if ((rc = ca_lookup(ctx, ca, &ca_id)) != 0)
-		return rc;
-	if (number == -1) {
-		rc = store_int(ctx, &number, "SELECT max(number) FROM cils "
-		    "WHERE ca_id = ? HAVING count(*) > 0", "i", ca_id);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "CA \"%s\" has issued no CIL",
-			    ca);
-		if (rc != 0)
-			return rc;
-	} else if (number > 0) {
-		rc = store_int(ctx, &n, "SELECT id FROM cils WHERE ca_id = ? "
-		    "AND number = ?", "ii", ca_id, number);
-		if (rc == CM_ERR_NOTFOUND)
-			return cm_err(ctx, rc, "CA \"%s\" has no CIL number "
-			    "%lld", ca, (long long)number);
-		if (rc != 0)
-			return rc;
-	}
-	return store_query(ctx, "SELECT number, this_update, next_update, "
-	    "entries, der FROM cils WHERE ca_id = ? AND (? = 0 OR number = ?) "
-	    "ORDER BY number", cil_list_cb, &a, "iii", ca_id, number, number);
+	return lists(ctx, ca, 1, number, cb, arg);
 }
 
 /* ------------------------------------------------- issued on their own */
@@ -863,7 +870,7 @@ crl_revoke_prepare(struct cm_ctx *ctx, int64_t ca_id, int64_t token_id)
 	struct signer *s;
 	X509 *cert;
 	char name[160];
-	int64_t id, key_id;
+	int64_t id;
 	size_t i;
 
 	if (store_query(ctx, "SELECT c.name FROM cas c WHERE c.revoke_delta = "
@@ -874,10 +881,8 @@ crl_revoke_prepare(struct cm_ctx *ctx, int64_t ca_id, int64_t token_id)
 		return;
 	}
 	for (i = 0; i < a.n; i++) {
-		cert = NULL;
-		if (ca_lookup(ctx, a.v[i], &id) == 0 && ca_load(ctx, id, &cert,
-		    &key_id, name, sizeof(name)) == 0)
-			(void)signer_get(ctx, key_id, &s);
+		(void)ca_signer(ctx, a.v[i], 0, &id, &cert, &s, name,
+		    sizeof(name));
 		X509_free(cert);
 	}
 	names_free(&a);
@@ -912,7 +917,7 @@ crl_revoke_deltas(struct cm_ctx *ctx)
 	struct signer *s;
 	X509 *cert;
 	char name[160], detail[160];
-	int64_t id, key_id, num, entries, full;
+	int64_t id, num, entries, full;
 	size_t i;
 	int rc, r;
 
@@ -929,17 +934,13 @@ crl_revoke_deltas(struct cm_ctx *ctx)
 	for (i = 0; i < a.n && rc == 0; i++) {
 		if ((rc = store_exec(ctx, "SAVEPOINT revoke_delta", NULL)) != 0)
 			break;
-		cert = NULL;
 		full = 0;
 		/* Only a signer opened before the lock: no prompt here. */
-		if ((r = ca_lookup(ctx, a.v[i], &id)) == 0 &&
-		    (r = store_int(ctx, &full, "SELECT count(*) FROM crls "
-		    "WHERE ca_id = ? AND delta = 0", "i", id)) == 0 &&
-		    (r = ca_load(ctx, id, &cert, &key_id, name,
-		    sizeof(name))) == 0 &&
-		    (r = signer_open(ctx, key_id, &s)) == CM_ERR_NOTFOUND)
-			r = cm_err(ctx, CM_ERR_DENIED, "the CA key was not "
-			    "opened (no passphrase or PIN at hand)");
+		if ((r = store_int(ctx, &full, "SELECT count(*) FROM crls c "
+		    "JOIN cas a ON a.id = c.ca_id WHERE a.name = ? AND "
+		    "c.delta = 0", "t", a.v[i])) == 0)
+			r = ca_signer(ctx, a.v[i], 1, &id, &cert, &s, name,
+			    sizeof(name));
 		if (r == 0)
 			r = crl_issue_txn(ctx, id, a.v[i], cert, s, name,
 			    full > 0, &num, &entries);

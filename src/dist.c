@@ -166,10 +166,8 @@ seal_b64(struct cm_ctx *ctx, const char *secret, char **b64)
 	*b64 = NULL;
 	if ((rc = keystore_seal(ctx, secret, &sealed, &len)) != 0)
 		return rc;
-	if ((*b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
+	if ((*b64 = b64_encode(sealed, len)) == NULL)
 		rc = CM_ERR_NOMEM;
-	else
-		EVP_EncodeBlock((unsigned char *)*b64, sealed, (int)len);
 	OPENSSL_free(sealed);
 	return rc;
 }

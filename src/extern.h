@@ -250,6 +250,7 @@ int		 dn_parse(struct cm_ctx *, const char *, X509_NAME **);
 char		*dn_format(const X509_NAME *);
 
 /* x509.c */
+char		*b64_encode(const unsigned char *, size_t);
 int		 x509_serial_new(struct cm_ctx *, ASN1_INTEGER **, char *);
 void		 x509_serial_hex(const ASN1_INTEGER *, char *, size_t);
 int		 x509_serial_norm(const char *, char *, size_t);

@@ -236,9 +236,8 @@ dist_sealed_cb(void *arg, struct store_row *row)
 	for (i = 0; i < 2; i++) {
 		if ((p = store_row_blob(row, i, &len)) == NULL || len == 0)
 			continue;
-		if ((b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) == NULL)
+		if ((b64 = b64_encode(p, len)) == NULL)
 			return CM_ERR_NOMEM;
-		EVP_EncodeBlock((unsigned char *)b64, p, (int)len);
 		child(d->e, d->n, names[i], b64);
 		free(b64);
 	}

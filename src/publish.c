@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -420,6 +421,27 @@ content_type(const char *kind, int pem)
 	return "application/pkix-cert";
 }
 
+/* Append a formatted header to *h: 0, or -1 out of memory (*h kept). */
+static int
+hdr_add(struct curl_slist **, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+hdr_add(struct curl_slist **h, const char *fmt, ...)
+{
+	struct curl_slist *t;
+	char line[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if ((t = curl_slist_append(*h, line)) == NULL)
+		return -1;
+	*h = t;
+	return 0;
+}
+
 /*
  * Send one item.  Returns 0 (delivered, *status the HTTP status), 1
  * (stopped), or -1 with the reason in err.
@@ -429,15 +451,15 @@ deliver(struct cm_ctx *ctx, struct pub_rule *r, const struct pub_item *it,
     const unsigned char *body, size_t len, const struct cm_publish_opts *o,
     long *status, char *err, size_t errlen)
 {
-	struct curl_slist *h = NULL, *t;
+	struct curl_slist *h = NULL;
 	struct curl_blob ca;
 	struct pub_xfer x;
 	unsigned char md[32];
-	char ebuf[CURL_ERROR_SIZE], hdr[400], b64[48], hex[65], line[128];
+	char ebuf[CURL_ERROR_SIZE], b64[48], hex[65], line[128];
 	char *url = NULL;
 	CURLcode cc;
 	CURL *c;
-	int rc = -1, ok = 1;
+	int rc = -1;
 
 	*status = 0;
 	err[0] = ebuf[0] = '\0';
@@ -459,20 +481,13 @@ deliver(struct cm_ctx *ctx, struct pub_rule *r, const struct pub_item *it,
 	(void)EVP_Digest(body, len, md, NULL, EVP_sha256(), NULL);
 	EVP_EncodeBlock((unsigned char *)b64, md, sizeof(md));
 	cm_hex(md, 16, hex);
-	snprintf(hdr, sizeof(hdr), "Content-Type: %s",
-	    content_type(it->kind, r->pem));
-	ok = url != NULL && (h = curl_slist_append(h, hdr)) != NULL;
-	snprintf(hdr, sizeof(hdr), "Content-Digest: sha-256=:%s:", b64);
-	ok = ok && (t = curl_slist_append(h, hdr)) != NULL && (h = t) != NULL;
-	snprintf(hdr, sizeof(hdr), "Idempotency-Key: \"%s-%s\"", it->target,
-	    hex);
-	ok = ok && (t = curl_slist_append(h, hdr)) != NULL && (h = t) != NULL;
-	snprintf(hdr, sizeof(hdr), "Content-Disposition: attachment; "
-	    "filename=\"%s\"", it->target);
-	ok = ok && (t = curl_slist_append(h, hdr)) != NULL && (h = t) != NULL;
-	ok = ok && (t = curl_slist_append(h, "Expect:")) != NULL &&
-	    (h = t) != NULL;
-	if (!ok) {
+	if (url == NULL ||
+	    hdr_add(&h, "Content-Type: %s", content_type(it->kind,
+	    r->pem)) != 0 ||
+	    hdr_add(&h, "Content-Digest: sha-256=:%s:", b64) != 0 ||
+	    hdr_add(&h, "Idempotency-Key: \"%s-%s\"", it->target, hex) != 0 ||
+	    hdr_add(&h, "Content-Disposition: attachment; filename=\"%s\"",
+	    it->target) != 0 || hdr_add(&h, "Expect:") != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}

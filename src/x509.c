@@ -231,6 +231,17 @@ x509_append(unsigned char **buf, size_t *len, const unsigned char *p,
 	return 0;
 }
 
+/* len bytes as one line of base64, NUL-terminated (caller frees). */
+char *
+b64_encode(const unsigned char *p, size_t len)
+{
+	char *b64;
+
+	if ((b64 = calloc(1, 4 * ((len + 2) / 3) + 1)) != NULL)
+		EVP_EncodeBlock((unsigned char *)b64, p, (int)len);
+	return b64;
+}
+
 /*
  * PEM-encode DER data with the given label ("CERTIFICATE", ...).  Returns
  * 0 and *out (NUL-terminated, caller frees with cm_free) or a CM_ERR_*.
