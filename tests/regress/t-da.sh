@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/regress/lib-https.sh"
 
 TAB=$(printf '\t')
-plan 82
+plan 94
 
 [ -x "$NGINX" ] || die "nginx is not installed (scripts/setup installs it)"
 pki_basic
@@ -86,9 +86,12 @@ publishing Root's certificates gets it" "$(sqlv "$CM_DB" "SELECT p.kind, \
 check_refused 4 'CA "Sub-delta" would publish under the names of CA "Sub"' \
     "a CA whose file names would be another's under the rule is refused" \
     cm dist-rule attach web --ca Sub-delta
-check "ca modify --revoke-delta yes needs delta CRLs" \
-    sh -c "'$CMCTL' --pin-file '$PIN' ca modify Sub --revoke-delta yes \
-    2>&1 | grep -q 'needs delta CRLs'"
+check_refused 4 'CA "Sub": a delta CRL on every revocation needs delta CRLs' \
+    "ca modify --revoke-delta yes without delta CRLs is refused" \
+    cm ca modify Sub --revoke-delta yes
+check_refused 3 'delta CRL on revocation "maybe" \(yes or no\)' \
+    "ca modify --revoke-delta maybe is refused" \
+    cm ca modify Sub --revoke-delta maybe
 must cm ca modify Sub --delta-interval 1h --revoke-delta yes
 run cm ca show Sub
 like "ca show: a delta CRL on revocation" "$(cat "$T/out")" \
@@ -103,8 +106,15 @@ for n in 1 2 3; do
 	    --san "DNS:c$n.example.test"
 	eval "S$n=\$SERIAL"
 done
+check_refused 5 'CA "Sub" has issued no CIL' "cil export before any CIL" \
+    cm cil export --ca Sub -o "$T/none.cil"
+assert "... and writes no file" test ! -e "$T/none.cil"
 run cm cil issue --ca Sub -o "$T/sub.cil" --der
 is "cil issue: number 1" "$(cat "$T/out")" 1
+check_fail 5 'CA "Sub" has no CIL number 7' "cil export of an unknown number" \
+    cm cil export --ca Sub --number 7
+check_refused 5 'CA "Nowhere" not found' "cil issue for an unknown CA" \
+    cm cil issue --ca Nowhere
 run da --once
 is "cm-da --once: exit 0" "$RC" 0
 is "... nothing left pending" "$(sqlv "$CM_DB" "SELECT count(*) FROM \
@@ -406,6 +416,17 @@ sink_stop
 
 # --- one agent a CMDB, and the audit log -------------------------------------
 
+cp "$CM_CONF" "$T/good.conf"
+printf 'da.poll = soon\n' >>"$CM_CONF"
+cmdb_snapshot "$T/snap.before"
+run da --once
+is "a bad da.poll in cm.conf: exit 3" "$RC" 3
+like "... one line naming the key and the rule" "$(cat "$T/err")" \
+    '^cm-da: cm.conf: da.poll "soon" is not a duration of 1s or more$'
+cmdb_snapshot "$T/snap.after"
+assert_same_snapshot "... and the CMDB unchanged" "$T/snap.before" \
+    "$T/snap.after"
+cp "$T/good.conf" "$CM_CONF"
 exec 8>"$CM_DB.da-lock"
 flock 8
 run da --once
